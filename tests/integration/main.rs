@@ -1,0 +1,8 @@
+//! Integration tests: the `plinkdb` binary and library against generated data, local
+//! files and a real S3 server (moto_server on 127.0.0.1).
+
+mod cli;
+mod errors;
+mod pruning;
+mod s3;
+mod support;

@@ -1,0 +1,57 @@
+//! plinkdb's SQL functions, one function per file (file name = SQL name).
+//!
+//! - [`scalar`]: row-at-a-time functions (time and money normalisation, ...).
+//!
+//! [`register_all`] adds every function to a [`SessionContext`]; table functions need
+//! the context itself, which is why it is not a `FunctionRegistry`.
+
+use std::sync::Arc;
+
+use datafusion::error::Result;
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::prelude::SessionContext;
+
+mod args;
+mod macros;
+pub mod scalar;
+
+/// Every scalar function plinkdb adds.
+pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
+    scalar::functions()
+}
+
+/// Registers every plinkdb function with `ctx`.
+///
+/// # Errors
+/// Never today; the signature leaves room for functions whose registration can fail.
+pub fn register_all(ctx: &SessionContext) -> Result<()> {
+    for udf in all_scalar_functions() {
+        ctx.register_udf(udf.as_ref().clone());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use datafusion::execution::FunctionRegistry;
+
+    use super::*;
+
+    #[test]
+    fn names_are_unique_documented_and_not_builtin() {
+        let builtin = SessionContext::new();
+        let mut seen = HashSet::new();
+        for udf in all_scalar_functions() {
+            let name = udf.name().to_string();
+            assert!(seen.insert(name.clone()), "duplicate function {name}");
+            assert!(udf.documentation().is_some(), "{name} has no documentation");
+            assert!(
+                builtin.udf(&name).is_err(),
+                "{name} shadows a DataFusion built-in"
+            );
+        }
+        assert!(!seen.is_empty());
+    }
+}

@@ -1,0 +1,59 @@
+//! Scalar functions, one per file.
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::ScalarUDF;
+
+use crate::macros::make_udf;
+
+pub mod from_beijing_time;
+pub mod from_epoch;
+pub mod yuan_to_fen;
+
+make_udf!(from_beijing_time::FromBeijingTimeFunc, from_beijing_time_udf);
+make_udf!(from_epoch::FromEpochFunc, from_epoch_udf);
+make_udf!(yuan_to_fen::YuanToFenFunc, yuan_to_fen_udf);
+
+/// The return type of every timestamp-producing plinkdb function: UTC milliseconds.
+pub fn utc_millis() -> datafusion::arrow::datatypes::DataType {
+    datafusion::arrow::datatypes::DataType::Timestamp(
+        datafusion::arrow::datatypes::TimeUnit::Millisecond,
+        Some("UTC".into()),
+    )
+}
+
+/// Every scalar function of this crate.
+pub fn functions() -> Vec<Arc<ScalarUDF>> {
+    vec![from_beijing_time_udf(), from_epoch_udf(), yuan_to_fen_udf()]
+}
+
+/// Applies `f` to every non-null string of `array` (Utf8, LargeUtf8 or Utf8View),
+/// keeping nulls, and collects the results in order.
+pub(crate) fn map_strings<T>(
+    function: &str,
+    array: &dyn datafusion::arrow::array::Array,
+    mut f: impl FnMut(&str) -> datafusion::error::Result<Option<T>>,
+) -> datafusion::error::Result<Vec<Option<T>>> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::DataType;
+    let mut out = Vec::with_capacity(array.len());
+    let mut push = |v: Option<&str>| -> datafusion::error::Result<()> {
+        out.push(match v {
+            Some(s) => f(s)?,
+            None => None,
+        });
+        Ok(())
+    };
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().iter().try_for_each(&mut push)?,
+        DataType::LargeUtf8 => array.as_string::<i64>().iter().try_for_each(&mut push)?,
+        DataType::Utf8View => array.as_string_view().iter().try_for_each(&mut push)?,
+        DataType::Null => (0..array.len()).try_for_each(|_| push(None))?,
+        other => {
+            return datafusion::common::exec_err!(
+                "{function}: expected a string argument, got {other}"
+            );
+        }
+    }
+    Ok(out)
+}
