@@ -197,9 +197,8 @@ impl Config {
                 return Err("a [[sources]] entry has an empty name".into());
             }
             for p in &source.partitions {
-                crate::catalog::parse_partition(p).map_err(|e| {
-                    format!("source '{}': partitions: {e}", source.name)
-                })?;
+                crate::catalog::parse_partition(p)
+                    .map_err(|e| format!("source '{}': partitions: {e}", source.name))?;
             }
         }
         for store in &self.stores {
@@ -241,7 +240,9 @@ impl Config {
 /// `"4GiB"`, `"512MB"`, `"1000000"` -> bytes.
 pub fn parse_bytes(text: &str) -> std::result::Result<usize, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let number: f64 = number
         .parse()

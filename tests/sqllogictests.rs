@@ -14,6 +14,7 @@ struct PlinkDb {
     engine: Engine,
 }
 
+#[async_trait::async_trait]
 impl sqllogictest::AsyncDB for PlinkDb {
     type Error = Error;
     type ColumnType = DefaultColumnType;
@@ -102,9 +103,7 @@ async fn write_dataset(script: &Path, dir: &Path) -> Result<(), Error> {
 
 async fn open_engine(dataset: Option<&Path>) -> Result<Engine, Error> {
     match dataset {
-        Some(dir) => {
-            Engine::open(plinkdb::Config::with_data_root(dir.to_string_lossy())).await
-        }
+        Some(dir) => Engine::open(plinkdb::Config::with_data_root(dir.to_string_lossy())).await,
         None => Engine::open_default().await,
     }
 }
@@ -133,11 +132,18 @@ async fn main() -> std::process::ExitCode {
     slt_files(&root, &mut files);
     files.sort();
     files.retain(|f| {
-        filters.is_empty() || filters.iter().any(|flt| f.to_string_lossy().contains(flt.as_str()))
+        filters.is_empty()
+            || filters
+                .iter()
+                .any(|flt| f.to_string_lossy().contains(flt.as_str()))
     });
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
-        let name = file.strip_prefix(&root).unwrap_or(file).display().to_string();
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         let dataset = match dataset_directive(file) {
             None => None,
             Some(script) => {
@@ -171,7 +177,10 @@ async fn main() -> std::process::ExitCode {
                 .await
                 .map_err(|e| e.to_string())
         } else {
-            runner.run_file_async(file).await.map_err(|e| e.display(true).to_string())
+            runner
+                .run_file_async(file)
+                .await
+                .map_err(|e| e.display(true).to_string())
         };
         match result {
             Ok(()) => {

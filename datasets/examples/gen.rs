@@ -18,13 +18,18 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let parse = |s: &str, what: &str| -> Result<u64, String> {
-        s.parse::<u64>().map_err(|_| format!("{what} must be a number, got {s:?}"))
+        s.parse::<u64>()
+            .map_err(|_| format!("{what} must be a number, got {s:?}"))
     };
     let cfg = match (|| -> Result<GenConfig, String> {
         Ok(GenConfig {
             persons: parse(&args[0], "PERSONS")?,
             days: parse(&args[1], "DAYS")? as u32,
-            threads: args.get(3).map(|t| parse(t, "THREADS")).transpose()?.unwrap_or(0) as usize,
+            threads: args
+                .get(3)
+                .map(|t| parse(t, "THREADS"))
+                .transpose()?
+                .unwrap_or(0) as usize,
             ..GenConfig::default()
         })
     })() {

@@ -417,8 +417,7 @@ impl Catalog {
                         list_fen,
                         douyin_id,
                         douyin_id_str: douyin_id.to_string(),
-                        kuaishou_id: 20_000_000_000_000
-                            + scramble(idx, 40, hash2(seed, 2)) as i64,
+                        kuaishou_id: 20_000_000_000_000 + scramble(idx, 40, hash2(seed, 2)) as i64,
                         wechat_id: (10_000_000_000_000 + scramble(idx, 40, hash2(seed, 3)))
                             .to_string(),
                         taobao_id: 600_000_000_000 + scramble(idx, 36, hash2(seed, 4)) as i64,
@@ -442,7 +441,12 @@ mod tests {
     fn every_category_has_brands() {
         let c = Catalog::new(7);
         for (i, b) in c.brands_of.iter().enumerate() {
-            assert!(b.len() >= 2, "category {} has {} brands", CATEGORIES[i].0, b.len());
+            assert!(
+                b.len() >= 2,
+                "category {} has {} brands",
+                CATEGORIES[i].0,
+                b.len()
+            );
         }
         for p in &c.products {
             let (_, lo, hi) = CATEGORIES[p.category as usize];

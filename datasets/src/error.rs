@@ -57,7 +57,11 @@ pub enum GenError {
 
 impl GenError {
     /// Shorthand for [`GenError::Io`].
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, cause: std::io::Error) -> GenError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        cause: std::io::Error,
+    ) -> GenError {
         GenError::Io {
             action,
             path: path.into(),

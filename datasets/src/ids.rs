@@ -32,7 +32,11 @@ pub enum Alphabet {
 /// A bijection on `[0, 2^bits)` (xorshift-multiply rounds under a mask).
 pub fn scramble(x: u64, bits: u32, salt: u64) -> u64 {
     debug_assert!((8..=64).contains(&bits));
-    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     debug_assert!(x <= mask, "code {x} does not fit in {bits} bits");
     let mut x = (x ^ salt) & mask;
     x ^= x >> (bits / 2);
@@ -58,14 +62,16 @@ pub fn push_token(buf: &mut String, value: u64, len: usize, alphabet: Alphabet) 
         len - len / RUN_BREAK >= needed,
         "token of {len} characters cannot hold 64 bits"
     );
+    debug_assert!(len / RUN_BREAK <= 10, "token too long for the letter pool");
     let mut pool: u128 = value as u128;
     let mut have: u32 = 64;
     let mut filler = value;
+    let mut letters = mix64(value ^ 0xa076_1d64_78bd_642f);
     let mask = (1u128 << bits) - 1;
     for i in 0..len {
         if i % RUN_BREAK == RUN_BREAK - 1 {
-            let h = mix64(value ^ (i as u64).wrapping_mul(0xa076_1d64_78bd_642f));
-            let c = LETTERS[(h % LETTERS.len() as u64) as usize];
+            let c = LETTERS[((letters & 63) % LETTERS.len() as u64) as usize];
+            letters >>= 6;
             buf.push(c as char);
             continue;
         }
@@ -168,7 +174,11 @@ mod tests {
     fn tokens_are_unique_and_phone_free() {
         let mut seen = HashSet::new();
         for code in 0..50_000u64 {
-            for (len, a) in [(13, Alphabet::Base64), (19, Alphabet::Hex), (32, Alphabet::Hex)] {
+            for (len, a) in [
+                (13, Alphabet::Base64),
+                (19, Alphabet::Hex),
+                (32, Alphabet::Hex),
+            ] {
                 let mut s = String::new();
                 push_token(&mut s, mix64(code), len, a);
                 assert_eq!(s.len(), len);

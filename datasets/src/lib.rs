@@ -25,7 +25,7 @@ pub mod writer;
 pub use error::GenError;
 
 use crate::catalog::EVENT_TYPES;
-use crate::feeds::{Feed, Sink};
+use crate::feeds::{DayPartition, Feed, Sink};
 use crate::sim::{DaySim, Scratch};
 use crate::truth::ChunkTables;
 use crate::world::World;
@@ -85,26 +85,32 @@ impl GenConfig {
             ));
         }
         if self.days == 0 || self.days > MAX_DAYS {
-            return bad(format!("--days must be between 1 and {MAX_DAYS}, got {}", self.days));
+            return bad(format!(
+                "--days must be between 1 and {MAX_DAYS}, got {}",
+                self.days
+            ));
         }
         let (y, m, d) = self.start_date;
         if !calendar::is_valid_date(y, m, d) {
-            return bad(format!("--start {y:04}-{m:02}-{d:02} is not a valid calendar date"));
+            return bad(format!(
+                "--start {y:04}-{m:02}-{d:02} is not a valid calendar date"
+            ));
         }
         if !(2000..=2100).contains(&y) {
-            return bad(format!("--start year must be between 2000 and 2100, got {y}"));
+            return bad(format!(
+                "--start year must be between 2000 and 2100, got {y}"
+            ));
         }
         if self.phone_key.is_empty() {
             return bad("the phone HMAC key must not be empty".to_string());
         }
         if self.threads > 1024 {
-            return bad(format!("--threads must be at most 1024, got {}", self.threads));
+            return bad(format!(
+                "--threads must be at most 1024, got {}",
+                self.threads
+            ));
         }
         Ok(())
-    }
-
-    fn chunks(&self) -> u64 {
-        self.persons.div_ceil(CHUNK_PERSONS)
     }
 }
 
@@ -139,9 +145,27 @@ pub fn generate(
     overwrite: bool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, GenError> {
+    generate_chunked(cfg, out, overwrite, progress, CHUNK_PERSONS)
+}
+
+/// [`generate`] with another chunk size. Only for tests (a dataset is defined
+/// by its chunk size too, so real datasets always use [`CHUNK_PERSONS`]).
+#[doc(hidden)]
+pub fn generate_chunked(
+    cfg: &GenConfig,
+    out: &Path,
+    overwrite: bool,
+    progress: &(dyn Fn(u64) + Sync),
+    chunk_persons: u64,
+) -> Result<Summary, GenError> {
     cfg.validate()?;
+    if chunk_persons == 0 {
+        return Err(GenError::InvalidConfig(
+            "the chunk size must be at least 1".to_string(),
+        ));
+    }
     let staging = Staging::new(out, overwrite)?;
-    let summary = run(cfg, staging.path(), progress)?;
+    let summary = run(cfg, staging.path(), progress, chunk_persons)?;
     staging.commit(out, overwrite)?;
     Ok(summary)
 }
@@ -170,9 +194,18 @@ struct Gathered {
 impl Gathered {
     fn create(root: &Path) -> Result<Gathered, GenError> {
         Ok(Gathered {
-            persons: ParquetStream::create(root.join("truth/persons.parquet"), truth::persons_schema())?,
-            accounts: ParquetStream::create(root.join("truth/accounts.parquet"), truth::accounts_schema())?,
-            devices: ParquetStream::create(root.join("truth/devices.parquet"), truth::devices_schema())?,
+            persons: ParquetStream::create(
+                root.join("truth/persons.parquet"),
+                truth::persons_schema(),
+            )?,
+            accounts: ParquetStream::create(
+                root.join("truth/accounts.parquet"),
+                truth::accounts_schema(),
+            )?,
+            devices: ParquetStream::create(
+                root.join("truth/devices.parquet"),
+                truth::devices_schema(),
+            )?,
             members: ParquetStream::create(
                 root.join("firstparty/members/part-00000.parquet"),
                 feeds::firstparty::members_schema(),
@@ -224,7 +257,13 @@ impl Gathered {
         })?;
         let mut s = self.summary;
         s.bytes += write_parquet(&path, &counts)?;
-        for f in [self.persons, self.accounts, self.devices, self.members, self.consents] {
+        for f in [
+            self.persons,
+            self.accounts,
+            self.devices,
+            self.members,
+            self.consents,
+        ] {
             s.bytes += f.close()?;
         }
         s.files += 6;
@@ -243,16 +282,24 @@ struct Progress<'a> {
 impl Progress<'_> {
     fn add(&self, person_days: u64) {
         // A poisoned lock only means another worker panicked; keep counting.
-        let mut done = self.done_person_days.lock().unwrap_or_else(|e| e.into_inner());
+        let mut done = self
+            .done_person_days
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         *done += person_days;
         (self.callback)(*done / self.days);
     }
 }
 
 /// Generates all chunks into `root`.
-fn run(cfg: &GenConfig, root: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<Summary, GenError> {
+fn run(
+    cfg: &GenConfig,
+    root: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+    chunk_persons: u64,
+) -> Result<Summary, GenError> {
     let world = World::new(cfg);
-    let n_chunks = cfg.chunks();
+    let n_chunks = cfg.persons.div_ceil(chunk_persons);
     let threads = match cfg.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -281,8 +328,8 @@ fn run(cfg: &GenConfig, root: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<
                         if k >= n_chunks || stop.load(Ordering::Relaxed) {
                             break;
                         }
-                        let first = k * CHUNK_PERSONS;
-                        let count = CHUNK_PERSONS.min(cfg.persons - first);
+                        let first = k * chunk_persons;
+                        let count = chunk_persons.min(cfg.persons - first);
                         let res = run_chunk(world, root, k, first, count, stop, progress);
                         let failed = res.is_err();
                         if tx.send((k, res)).is_err() || failed {
@@ -338,7 +385,32 @@ fn part_path(root: &Path, feed: Feed, day: i64, chunk: u64) -> PathBuf {
     let mut dt = String::with_capacity(14);
     dt.push_str("dt=");
     calendar::push_date(&mut dt, day);
-    root.join(feed.dir()).join(dt).join(format!("part-{chunk:05}.parquet"))
+    root.join(feed.dir())
+        .join(dt)
+        .join(format!("part-{chunk:05}.parquet"))
+}
+
+/// Encodes and writes the day partitions of chunk `k` as they arrive.
+fn write_days(
+    root: &Path,
+    k: u64,
+    rx: mpsc::Receiver<(i64, Box<DayPartition>)>,
+) -> Result<(u64, u64), GenError> {
+    let (mut files, mut bytes) = (0u64, 0u64);
+    for (date, part) in rx {
+        let batches = part.finish().map_err(|cause| GenError::Arrow {
+            path: part_path(root, Feed::DouyinLive, date, k),
+            cause,
+        })?;
+        for (feed, batch) in batches {
+            // Chunk 0 always writes, so every feed has a file (and a schema) every day.
+            if batch.num_rows() > 0 || k == 0 {
+                bytes += write_parquet(&part_path(root, feed, date, k), &batch)?;
+                files += 1;
+            }
+        }
+    }
+    Ok((files, bytes))
 }
 
 /// Simulates chunk `k` (persons `first..first + count`), writing its day files.
@@ -355,35 +427,39 @@ fn run_chunk(
     let mut pop = model::build_population(world, k, first, count);
     let mut sink = Sink::new(world.start_day, world.days, count as usize);
     let mut scratch = Scratch::default();
-    let (mut files, mut bytes) = (0u64, 0u64);
-    for day in 0..world.days {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        let mut sim = DaySim {
-            world,
-            households: &pop.households,
-            sink: &mut sink,
-            scratch: &mut scratch,
-            day,
-        };
-        for (local, person) in pop.persons.iter_mut().enumerate() {
-            sim.person_day(&person.profile, &mut person.state, local);
-        }
-        let date = world.start_day + day as i64;
-        let batches = sink.take_day(day as usize).finish().map_err(|cause| GenError::Arrow {
-            path: part_path(root, Feed::DouyinLive, date, k),
-            cause,
-        })?;
-        for (feed, batch) in batches {
-            // Chunk 0 always writes, so every feed has a file (and a schema) every day.
-            if batch.num_rows() > 0 || k == 0 {
-                bytes += write_parquet(&part_path(root, feed, date, k), &batch)?;
-                files += 1;
+    // Days are encoded and written by a second thread while the next day is simulated.
+    let written = std::thread::scope(|s| -> Result<Option<(u64, u64)>, GenError> {
+        let (tx, rx) = mpsc::sync_channel::<(i64, Box<DayPartition>)>(2);
+        let writer = s.spawn(move || write_days(root, k, rx));
+        for day in 0..world.days {
+            if stop.load(Ordering::Relaxed) {
+                break;
             }
+            let mut sim = DaySim {
+                world,
+                households: &pop.households,
+                sink: &mut sink,
+                scratch: &mut scratch,
+                day,
+            };
+            for (local, person) in pop.persons.iter_mut().enumerate() {
+                sim.person_day(&person.profile, &mut person.state, local);
+            }
+            let date = world.start_day + day as i64;
+            if tx.send((date, sink.take_day(day as usize))).is_err() {
+                break; // the writer failed; its error is returned below
+            }
+            progress.add(count);
         }
-        progress.add(count);
-    }
+        drop(tx);
+        let res = writer.join().map_err(|_| GenError::WorkerPanicked {
+            path: root.to_path_buf(),
+        })??;
+        Ok((!stop.load(Ordering::Relaxed)).then_some(res))
+    })?;
+    let Some((files, bytes)) = written else {
+        return Ok(None);
+    };
     let tables = truth::chunk_tables(world, &pop, &sink).map_err(|cause| GenError::Arrow {
         path: root.join("truth/persons.parquet"),
         cause,

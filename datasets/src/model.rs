@@ -34,11 +34,11 @@ const WECHAT_UNION_RATE: f64 = 0.85;
 /// Membership rate of people whose accounts are already linkable without it.
 const MEMBER_RATE_FREE: f64 = 0.155;
 /// Membership rate of people whose accounts could not be linked otherwise.
-const MEMBER_RATE_NEEDED: f64 = 0.99;
+const MEMBER_RATE_NEEDED: f64 = 0.993;
 /// Probability a member binds each of their accounts.
 const BIND_RATE: f64 = 0.8;
 /// Probability a member binds one account of a group that nothing else links.
-const BIND_REPAIR_RATE: f64 = 0.995;
+const BIND_REPAIR_RATE: f64 = 0.997;
 /// Probability a person active on two or more platforms churns from one of them.
 const CHURN_RATE_MULTI: f64 = 0.34;
 /// Popularity of categories when drawing preferences.
@@ -59,7 +59,7 @@ const ACTIVITY_TIERS: [(f64, u32); 7] = [
     (4.0, 5),
 ];
 /// Expected live sessions per day of an average person (all platforms).
-pub const BASE_SESSIONS_PER_DAY: f64 = 0.6;
+pub const BASE_SESSIONS_PER_DAY: f64 = 0.585;
 
 /// A member of the brand's loyalty programme.
 #[derive(Clone, Debug)]
@@ -240,9 +240,15 @@ pub fn build_population(w: &World, chunk: u64, first: u64, count: u64) -> Popula
             if size >= 2 {
                 let h = households.len() as u32;
                 let mut device = String::with_capacity(36);
-                push_uuid(&mut device, mix64((((first + i) << 2) | 1) ^ hash2(w.seed, 0xde1)));
-                let tablet = [AccountKind::DouyinLive, AccountKind::Kuaishou, AccountKind::Taobao]
-                    [hrng.weighted(&[70, 15, 15])];
+                push_uuid(
+                    &mut device,
+                    mix64((((first + i) << 2) | 1) ^ hash2(w.seed, 0xde1)),
+                );
+                let tablet = [
+                    AccountKind::DouyinLive,
+                    AccountKind::Kuaishou,
+                    AccountKind::Taobao,
+                ][hrng.weighted(&[70, 15, 15])];
                 households.push(Household {
                     device,
                     size: size as u32,
@@ -261,14 +267,23 @@ pub fn build_population(w: &World, chunk: u64, first: u64, count: u64) -> Popula
     let mut household_province: Vec<Option<u8>> = vec![None; households.len()];
     for (local, hh) in household_of.iter().enumerate() {
         let gidx = first + local as u64;
-        let hh_info = hh.map(|h| (h, households[h as usize].tablet, household_province[h as usize]));
+        let hh_info = hh.map(|h| {
+            (
+                h,
+                households[h as usize].tablet,
+                household_province[h as usize],
+            )
+        });
         let person = make_person(w, gidx, hh_info);
         if let Some(h) = hh {
             household_province[*h as usize] = Some(person.profile.province);
         }
         persons.push(person);
     }
-    Population { persons, households }
+    Population {
+        persons,
+        households,
+    }
 }
 
 /// Draws one person.
@@ -337,10 +352,17 @@ fn make_person(w: &World, gidx: u64, hh: Option<(u32, AccountKind, Option<u8>)>)
     let wx_union = (has_wechat && r.chance(WECHAT_UNION_RATE)).then(|| {
         let mut s = String::with_capacity(28);
         s.push_str("oU");
-        push_token(&mut s, mix64(((gidx << 1) | 1) ^ hash2(w.seed, 0x0d2)), 26, Alphabet::Base64);
+        push_token(
+            &mut s,
+            mix64(((gidx << 1) | 1) ^ hash2(w.seed, 0x0d2)),
+            26,
+            Alphabet::Base64,
+        );
         s
     });
-    let carries_device = AccountKind::ALL.iter().any(|&k| has(k) && k.carries_device());
+    let carries_device = AccountKind::ALL
+        .iter()
+        .any(|&k| has(k) && k.carries_device());
     let device = carries_device.then(|| {
         let mut s = String::with_capacity(36);
         push_uuid(&mut s, mix64((gidx << 2) ^ hash2(w.seed, 0xde1)));
@@ -465,18 +487,29 @@ fn draw_accounts(r: &mut Rng, n: usize, tablet: Option<AccountKind>) -> [bool; 6
     if let Some(t) = tablet {
         kinds[t as usize] = true;
     }
-    let on = |kinds: &[bool; 6], p: Platform| AccountKind::ALL.iter().any(|&k| kinds[k as usize] && k.platform() == p);
+    let on = |kinds: &[bool; 6], p: Platform| {
+        AccountKind::ALL
+            .iter()
+            .any(|&k| kinds[k as usize] && k.platform() == p)
+    };
     while kinds.iter().filter(|&&k| k).count() < n {
         let mut deepen = [K::DouyinLive; 2];
         let mut n_deepen = 0;
-        for (a, b) in [(K::DouyinLive, K::Doudian), (K::WechatShop, K::WechatService)] {
+        for (a, b) in [
+            (K::DouyinLive, K::Doudian),
+            (K::WechatShop, K::WechatService),
+        ] {
             if kinds[a as usize] != kinds[b as usize] {
                 deepen[n_deepen] = if kinds[a as usize] { b } else { a };
                 n_deepen += 1;
             }
         }
         let first = !kinds.iter().any(|&k| k);
-        let mut pw = if first { PLATFORM_WEIGHTS } else { EXTRA_PLATFORM_WEIGHTS };
+        let mut pw = if first {
+            PLATFORM_WEIGHTS
+        } else {
+            EXTRA_PLATFORM_WEIGHTS
+        };
         for p in Platform::ALL {
             if on(&kinds, p) {
                 pw[p as usize] = 0;
@@ -540,7 +573,11 @@ fn components(kinds: &[bool; 6], dy_union: bool, wx_union: bool) -> [usize; 6] {
 /// probability [`BIND_REPAIR_RATE`]).
 fn make_member(w: &World, r: &mut Rng, gidx: u64, kinds: &[bool; 6], comp: &[usize; 6]) -> Member {
     let mut id = String::with_capacity(13);
-    let _ = write!(id, "M{}", 100_000_000_000 + scramble(gidx, 36, hash2(w.seed, 0x3e3)));
+    let _ = write!(
+        id,
+        "M{}",
+        100_000_000_000 + scramble(gidx, 36, hash2(w.seed, 0x3e3))
+    );
     let phone = phone_of(w.seed, gidx);
     let phone_key = hmac_hex(&w.phone_key, phone.as_bytes());
     let since_ms = if r.chance(0.8) {
@@ -578,7 +615,11 @@ fn make_member(w: &World, r: &mut Rng, gidx: u64, kinds: &[bool; 6], comp: &[usi
         } else {
             let latest = w.end_ms() - MINUTE_MS;
             let t = since_ms + r.range(MINUTE_MS, 90 * DAY_MS);
-            if t < latest { t } else { since_ms + r.range(0, (latest - since_ms).max(0)) }
+            if t < latest {
+                t
+            } else {
+                since_ms + r.range(0, (latest - since_ms).max(0))
+            }
         };
         at[k] = Some(t);
     }
@@ -594,7 +635,12 @@ fn make_member(w: &World, r: &mut Rng, gidx: u64, kinds: &[bool; 6], comp: &[usi
 /// Consents per channel: members consent on the channels of the accounts they
 /// bound (and SMS), service-account followers consent to service messages. About
 /// 5% of consents are withdrawn during the window.
-fn make_channels(w: &World, r: &mut Rng, kinds: &[bool; 6], member: Option<&Member>) -> [ChannelState; 4] {
+fn make_channels(
+    w: &World,
+    r: &mut Rng,
+    kinds: &[bool; 6],
+    member: Option<&Member>,
+) -> [ChannelState; 4] {
     let mut ch: [ChannelState; 4] = std::array::from_fn(|_| ChannelState::none());
     let bound = |k: AccountKind| member.and_then(|m| m.bound[k as usize]);
     // Service-account followers: everyone who follows consents to service messages.
@@ -604,21 +650,37 @@ fn make_channels(w: &World, r: &mut Rng, kinds: &[bool; 6], member: Option<&Memb
             None if r.chance(0.85) => w.start_ms() - r.range(DAY_MS, 1000 * DAY_MS),
             None => w.start_ms() + r.range(0, w.window_ms() - 1),
         };
-        set(&mut ch[Channel::WechatService as usize], AccountKind::WechatService, granted);
+        set(
+            &mut ch[Channel::WechatService as usize],
+            AccountKind::WechatService,
+            granted,
+        );
     }
     if let Some(m) = member {
         if let Some(t) = bound(AccountKind::WechatShop)
             && r.chance(0.85)
         {
-            set(&mut ch[Channel::Wecom as usize], AccountKind::WechatShop, t + r.range(MINUTE_MS, 60 * MINUTE_MS));
+            set(
+                &mut ch[Channel::Wecom as usize],
+                AccountKind::WechatShop,
+                t + r.range(MINUTE_MS, 60 * MINUTE_MS),
+            );
         }
         if let Some(t) = bound(AccountKind::DouyinLive)
             && r.chance(0.85)
         {
-            set(&mut ch[Channel::DouyinDm as usize], AccountKind::DouyinLive, t + r.range(MINUTE_MS, 60 * MINUTE_MS));
+            set(
+                &mut ch[Channel::DouyinDm as usize],
+                AccountKind::DouyinLive,
+                t + r.range(MINUTE_MS, 60 * MINUTE_MS),
+            );
         }
         if r.chance(0.9) {
-            set(&mut ch[Channel::Sms as usize], m.primary, m.since_ms + r.range(MINUTE_MS, 10 * MINUTE_MS));
+            set(
+                &mut ch[Channel::Sms as usize],
+                m.primary,
+                m.since_ms + r.range(MINUTE_MS, 10 * MINUTE_MS),
+            );
         }
     }
     for c in ch.iter_mut() {
@@ -668,9 +730,14 @@ pub fn account_id(seed: u64, gidx: u64, k: AccountKind) -> String {
 pub fn phone_of(seed: u64, gidx: u64) -> String {
     const SPACE: u64 = PHONE_PREFIXES.len() as u64 * 100_000_000;
     // 1_000_000_007 is prime and does not divide SPACE, so this is a permutation.
-    let y = ((gidx % SPACE) as u128 * 1_000_000_007u128 + (mix64(seed) % SPACE) as u128) % SPACE as u128;
+    let y = ((gidx % SPACE) as u128 * 1_000_000_007u128 + (mix64(seed) % SPACE) as u128)
+        % SPACE as u128;
     let y = y as u64;
-    format!("+86{}{:08}", PHONE_PREFIXES[(y / 100_000_000) as usize], y % 100_000_000)
+    format!(
+        "+86{}{:08}",
+        PHONE_PREFIXES[(y / 100_000_000) as usize],
+        y % 100_000_000
+    )
 }
 
 /// Lower-case hex HMAC-SHA256 of `msg` under `key`.

@@ -8,14 +8,24 @@
 //! intolerant people who get too many react with negative feedback.
 
 use crate::calendar::{DAY_MS, HOUR_MS, MINUTE_MS};
-use crate::catalog::{AccountKind, CATEGORIES, Channel, HOUR_WEIGHTS, PROVINCES, Platform, SLOTS, slot_of_hour};
-use crate::feeds::{FeedbackKind, FeedbackRow, LiveKind, LiveRow, OrderRow, OrderStatus, Sink, TouchRow};
+use crate::catalog::{
+    AccountKind, CATEGORIES, Channel, HOUR_WEIGHTS, PROVINCES, Platform, SLOTS, slot_of_hour,
+};
+use crate::feeds::{
+    FeedbackKind, FeedbackRow, LiveKind, LiveRow, OrderRow, OrderStatus, Sink, TouchRow,
+};
 use crate::model::{Household, Profile, State};
 use crate::rng::Rng;
 use crate::world::{Show, World};
 
 /// Junk device ids seen in the wild (index = bit in `State::junk_seen`).
-pub const JUNK_DEVICE_IDS: [&str; 5] = ["00000000-0000-0000-0000-000000000000", "unknown", "null", "", "-1"];
+pub const JUNK_DEVICE_IDS: [&str; 5] = [
+    "00000000-0000-0000-0000-000000000000",
+    "unknown",
+    "null",
+    "",
+    "-1",
+];
 
 /// Share of sessions that start in the person's active slot.
 const SLOT_SHARE: f64 = 0.75;
@@ -25,8 +35,10 @@ const TABLET_SHARE: f64 = 0.3;
 const JUNK_ROW_RATE: f64 = 0.03;
 /// Share of device-carrying rows without a device id.
 const NULL_DEVICE_RATE: f64 = 0.04;
-/// Share of a Douyin person's rows that carry their union id.
+/// Share of a Douyin person's live rows that carry their union id.
 const DOUYIN_UNION_ROW_RATE: f64 = 0.92;
+/// Share of a Douyin person's 抖店 order rows that carry their union id.
+const DOUDIAN_UNION_ROW_RATE: f64 = 0.98;
 /// Share of a WeChat person's rows that carry their unionid.
 const WECHAT_UNION_ROW_RATE: f64 = 0.97;
 /// Duplicate deliveries of Douyin live_push rows.
@@ -117,7 +129,8 @@ impl DaySim<'_> {
             if !p.has(acct) || !p.active_on(plat, self.day) {
                 continue;
             }
-            let lambda = (p.activity * p.plat_weight[plat as usize] * self.world.day_factor[day]).min(3.6);
+            let lambda =
+                (p.activity * p.plat_weight[plat as usize] * self.world.day_factor[day]).min(3.6);
             let n = st.rng.binomial(4, lambda / 4.0);
             let forced = self.day == p.anchor[acct as usize] && st.seen & (1 << acct as u8) == 0;
             for i in 0..n.max(forced as u32) {
@@ -143,7 +156,9 @@ impl DaySim<'_> {
         let show = &w.shows[day][plat as usize][slot_of_hour(hour as u32)];
         let device: Option<&str> = if acct.carries_device() {
             match p.household.map(|h| &self.households[h as usize]) {
-                Some(h) if !forced && h.tablet == acct && r.chance(TABLET_SHARE) => Some(h.device.as_str()),
+                Some(h) if !forced && h.tablet == acct && r.chance(TABLET_SHARE) => {
+                    Some(h.device.as_str())
+                }
                 _ => p.device.as_deref(),
             }
         } else {
@@ -306,7 +321,15 @@ impl DaySim<'_> {
 
     /// Sends an order placed while watching `watched` to the platform it is
     /// bought on (or drops it when the person cannot buy anywhere).
-    fn route_order(&mut self, p: &Profile, st: &mut State, local: usize, watched: Platform, o: PendingOrder, show: &Show) {
+    fn route_order(
+        &mut self,
+        p: &Profile,
+        st: &mut State,
+        local: usize,
+        watched: Platform,
+        o: PendingOrder,
+        show: &Show,
+    ) {
         let own_ok = p.has(watched.order_account()) && p.active_on(watched, self.day);
         let mut others = [Platform::Douyin; 4];
         let mut n_others = 0;
@@ -317,7 +340,12 @@ impl DaySim<'_> {
             }
         }
         let r = &mut st.rng;
-        let cross = n_others > 0 && if own_ok { r.chance(p.cross_buy) } else { r.chance(0.35) };
+        let cross = n_others > 0
+            && if own_ok {
+                r.chance(p.cross_buy)
+            } else {
+                r.chance(0.35)
+            };
         if cross {
             let others = &others[..n_others];
             let target = if others.contains(&Platform::TaobaoLive) && r.chance(0.7) {
@@ -326,9 +354,29 @@ impl DaySim<'_> {
                 others[r.below(n_others as u64) as usize]
             };
             let t = o.t + r.range(5 * MINUTE_MS, 6 * HOUR_MS);
-            self.emit_order(p, st, local, target, o.product, o.discount_pct, t, None, false);
+            self.emit_order(
+                p,
+                st,
+                local,
+                target,
+                o.product,
+                o.discount_pct,
+                t,
+                None,
+                false,
+            );
         } else if own_ok {
-            self.emit_order(p, st, local, watched, o.product, o.discount_pct, o.t, Some(show), false);
+            self.emit_order(
+                p,
+                st,
+                local,
+                watched,
+                o.product,
+                o.discount_pct,
+                o.t,
+                Some(show),
+                false,
+            );
         }
     }
 
@@ -355,7 +403,9 @@ impl DaySim<'_> {
                 } else {
                     r.weighted(&HOUR_WEIGHTS) as i64
                 };
-                let t = w.day_start_ms[self.day as usize] + hour * HOUR_MS + r.below(HOUR_MS as u64) as i64;
+                let t = w.day_start_ms[self.day as usize]
+                    + hour * HOUR_MS
+                    + r.below(HOUR_MS as u64) as i64;
                 self.emit_order(p, st, local, plat, product, discount_pct, t, None, forced);
             }
         }
@@ -396,7 +446,7 @@ impl DaySim<'_> {
         let refunded = paid && r.chance(REFUND_RATE);
         let t_refund = t_pay + r.range(DAY_MS, 7 * DAY_MS);
         let (union, union_rate) = match plat {
-            Platform::Douyin => (p.dy_union.as_deref(), DOUYIN_UNION_ROW_RATE),
+            Platform::Douyin => (p.dy_union.as_deref(), DOUDIAN_UNION_ROW_RATE),
             Platform::WechatChannels => (p.wx_union.as_deref(), WECHAT_UNION_ROW_RATE),
             _ => (None, 0.0),
         };
@@ -457,20 +507,24 @@ impl DaySim<'_> {
                     continue;
                 }
             }
-            if !st.rng.chance(TOUCH_TARGET_RATE) {
+            // A service-account follower not reached yet is targeted for sure from
+            // their anchor day on (the service account only shows up in touches).
+            let bit = 1u8 << acct as u8;
+            let forced = acct == AccountKind::WechatService
+                && st.seen & bit == 0
+                && self.day >= p.anchor[acct as usize];
+            if !st.rng.chance(TOUCH_TARGET_RATE) && !forced {
                 continue;
             }
             let r = &mut st.rng;
             let open_factor = [1.0, 1.2, 0.9, 0.6][c as usize];
-            let opened = r
-                .chance((0.12 + 0.5 * p.tolerance) * open_factor)
-                .then(|| {
-                    t + if r.chance(0.6) {
-                        r.range(MINUTE_MS, 20 * MINUTE_MS)
-                    } else {
-                        r.range(20 * MINUTE_MS, 8 * HOUR_MS)
-                    }
-                });
+            let opened = r.chance((0.12 + 0.5 * p.tolerance) * open_factor).then(|| {
+                t + if r.chance(0.6) {
+                    r.range(MINUTE_MS, 20 * MINUTE_MS)
+                } else {
+                    r.range(20 * MINUTE_MS, 8 * HOUR_MS)
+                }
+            });
             let clicked = opened
                 .filter(|_| r.chance(0.1 + 0.35 * p.tolerance))
                 .map(|o| o + r.range(5_000, 5 * MINUTE_MS));
@@ -483,6 +537,9 @@ impl DaySim<'_> {
             };
             let account_id = p.accounts[acct as usize].as_deref().unwrap_or_default();
             let code = next_code(p, st);
+            if acct == AccountKind::WechatService {
+                st.seen |= bit;
+            }
             self.sink.touch(
                 local,
                 &TouchRow {
@@ -519,7 +576,11 @@ impl DaySim<'_> {
                     Channel::DouyinDm => [20, 55, 25],
                     Channel::Sms => [75, 10, 15],
                 };
-                let kind = [FeedbackKind::Unsubscribe, FeedbackKind::Block, FeedbackKind::Report][r.weighted(&weights)];
+                let kind = [
+                    FeedbackKind::Unsubscribe,
+                    FeedbackKind::Block,
+                    FeedbackKind::Report,
+                ][r.weighted(&weights)];
                 let ts = opened.unwrap_or(t) + r.range(30_000, 3 * HOUR_MS);
                 let code = next_code(p, st);
                 let kept = self.sink.feedback(
@@ -598,7 +659,11 @@ fn choose_product(w: &World, p: &Profile, r: &mut Rng) -> u16 {
 /// people mostly look at promotions.
 fn draw_discount(p: &Profile, r: &mut Rng) -> i64 {
     let q = 0.15 + 0.8 * smoothstep(0.45, 0.75, p.price_sensitivity);
-    if r.chance(q) { 15 + 5 * r.below(8) as i64 } else { 0 }
+    if r.chance(q) {
+        15 + 5 * r.below(8) as i64
+    } else {
+        0
+    }
 }
 
 /// Probability of adding a clicked product to the cart.

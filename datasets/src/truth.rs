@@ -1,14 +1,18 @@
 //! Ground truth (`truth/`) and the per-chunk first-party tables that are not
 //! partitioned by date (`firstparty/members`, `firstparty/consents`).
 
-use crate::catalog::{AccountKind, BRANDS, CATEGORIES, Channel, EVENT_TYPE_NAMES, EVENT_TYPES, PROVINCES, Platform, SLOTS};
+use crate::catalog::{
+    AccountKind, BRANDS, CATEGORIES, Channel, EVENT_TYPE_NAMES, EVENT_TYPES, PROVINCES, Platform,
+    SLOTS,
+};
 use crate::feeds::firstparty::{ConsentBuilder, MemberBuilder};
 use crate::feeds::{Sink, field};
 use crate::model::Population;
 use crate::sim::JUNK_DEVICE_IDS;
 use crate::world::World;
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
+    RecordBatch, StringBuilder,
 };
 use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::error::ArrowError;
@@ -202,7 +206,14 @@ pub fn chunk_tables(w: &World, pop: &Population, sink: &Sink) -> Result<ChunkTab
                 && let Some(id) = &p.accounts[k as usize]
             {
                 let withdrawn = (cs.withdrawn_ms != i64::MAX).then_some(cs.withdrawn_ms);
-                consents.push(p.member.as_ref().map(|m| m.id.as_str()), k, id, c.name(), cs.granted_ms, withdrawn);
+                consents.push(
+                    p.member.as_ref().map(|m| m.id.as_str()),
+                    k,
+                    id,
+                    c.name(),
+                    cs.granted_ms,
+                    withdrawn,
+                );
             }
         }
     }

@@ -3,7 +3,9 @@
 //! configuration alone, so chunks can be generated independently.
 
 use crate::GenConfig;
-use crate::calendar::{DAY_MS, HOUR_MS, MINUTE_MS, beijing_midnight_ms, civil_from_days, days_from_civil, weekday};
+use crate::calendar::{
+    DAY_MS, HOUR_MS, MINUTE_MS, beijing_midnight_ms, civil_from_days, days_from_civil, weekday,
+};
 use crate::catalog::{Catalog, Channel, SLOTS};
 use crate::ids::scramble;
 use crate::rng::{Rng, hash2, hash3};
@@ -42,7 +44,12 @@ const THEMES: [&str; 10] = [
 ];
 
 /// Probability that a channel runs a campaign on a given day, and its hour.
-const CAMPAIGN_RATE: [(f64, i64); 4] = [(3.0 / 7.0, 20), (2.0 / 7.0, 11), (2.0 / 7.0, 19), (1.0 / 7.0, 10)];
+const CAMPAIGN_RATE: [(f64, i64); 4] = [
+    (3.0 / 7.0, 20),
+    (2.0 / 7.0, 11),
+    (2.0 / 7.0, 19),
+    (1.0 / 7.0, 10),
+];
 
 /// Shared, read-only generation context.
 #[derive(Debug)]
@@ -76,9 +83,15 @@ impl World {
         let day_start_ms = (0..=days as i64)
             .map(|i| beijing_midnight_ms(start_day + i))
             .collect();
-        let day_factor = (0..days as i64).map(|i| day_factor(start_day + i)).collect();
+        let day_factor = (0..days as i64)
+            .map(|i| day_factor(start_day + i))
+            .collect();
         let shows = (0..days as u64)
-            .map(|day| std::array::from_fn(|p| std::array::from_fn(|s| make_show(cfg.seed, day, p as u64, s as u64))))
+            .map(|day| {
+                std::array::from_fn(|p| {
+                    std::array::from_fn(|s| make_show(cfg.seed, day, p as u64, s as u64))
+                })
+            })
             .collect();
         let campaigns = (0..days as i64)
             .map(|day| {
@@ -151,22 +164,34 @@ fn make_show(seed: u64, day: u64, platform: u64, slot: u64) -> Show {
         // Douyin: 19-digit room id starting with 72.
         0 => {
             let num = 7_200_000_000_000_000_000 + scramble(code, 56, salt) as i64;
-            Show { num, text: num.to_string() }
+            Show {
+                num,
+                text: num.to_string(),
+            }
         }
         // Kuaishou: 16-digit numeric liveStreamId.
         1 => {
             let num = 5_100_000_000_000_000 + scramble(code, 48, salt) as i64;
-            Show { num, text: num.to_string() }
+            Show {
+                num,
+                text: num.to_string(),
+            }
         }
         // WeChat Channels: 19-digit live id text.
         2 => {
             let num = 2_050_000_000_000_000_000 + scramble(code, 56, salt) as i64;
-            Show { num, text: num.to_string() }
+            Show {
+                num,
+                text: num.to_string(),
+            }
         }
         // Taobao Live: 12-digit live id text.
         _ => {
             let num = 500_000_000_000 + scramble(code, 36, salt) as i64;
-            Show { num, text: num.to_string() }
+            Show {
+                num,
+                text: num.to_string(),
+            }
         }
     }
 }

@@ -57,12 +57,13 @@ impl ParquetStream {
             create_dir(dir)?;
         }
         let file = File::create(&path).map_err(|e| GenError::io("create file", &path, e))?;
-        let writer = ArrowWriter::try_new(BufWriter::new(file), schema, Some(props())).map_err(|cause| {
-            GenError::Parquet {
-                path: path.clone(),
-                cause,
-            }
-        })?;
+        let writer =
+            ArrowWriter::try_new(BufWriter::new(file), schema, Some(props())).map_err(|cause| {
+                GenError::Parquet {
+                    path: path.clone(),
+                    cause,
+                }
+            })?;
         Ok(ParquetStream { path, writer })
     }
 
@@ -82,14 +83,18 @@ impl ParquetStream {
     /// Finishes the file; returns its size.
     pub fn close(self) -> Result<u64, GenError> {
         let path = self.path;
-        let buf = self.writer.into_inner().map_err(|cause| GenError::Parquet {
-            path: path.clone(),
-            cause,
-        })?;
+        let buf = self
+            .writer
+            .into_inner()
+            .map_err(|cause| GenError::Parquet {
+                path: path.clone(),
+                cause,
+            })?;
         let file = buf
             .into_inner()
             .map_err(|e| GenError::io("write file", &path, e.into_error()))?;
-        file.sync_all().map_err(|e| GenError::io("write file", &path, e))?;
+        file.sync_all()
+            .map_err(|e| GenError::io("write file", &path, e))?;
         let len = file
             .metadata()
             .map_err(|e| GenError::io("read the size of", &path, e))?
@@ -143,10 +148,14 @@ impl Staging {
         }
         let tmp = sibling(out, &format!(".tmp-{}", std::process::id()))?;
         if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| GenError::io("remove stale directory", &tmp, e))?;
+            fs::remove_dir_all(&tmp)
+                .map_err(|e| GenError::io("remove stale directory", &tmp, e))?;
         }
         create_dir(&tmp)?;
-        Ok(Staging { tmp, committed: false })
+        Ok(Staging {
+            tmp,
+            committed: false,
+        })
     }
 
     /// The temporary directory to write into.
@@ -166,9 +175,11 @@ impl Staging {
         if occupied {
             let old = sibling(out, &format!(".old-{}", std::process::id()))?;
             if old.exists() {
-                fs::remove_dir_all(&old).map_err(|e| GenError::io("remove stale directory", &old, e))?;
+                fs::remove_dir_all(&old)
+                    .map_err(|e| GenError::io("remove stale directory", &old, e))?;
             }
-            fs::rename(out, &old).map_err(|e| GenError::io("move aside the previous output", out, e))?;
+            fs::rename(out, &old)
+                .map_err(|e| GenError::io("move aside the previous output", out, e))?;
             if let Err(e) = fs::rename(&self.tmp, out) {
                 // Put the previous output back; the staging dir is removed on drop.
                 let _ = fs::rename(&old, out);
@@ -181,7 +192,8 @@ impl Staging {
             if out.exists() {
                 fs::remove_dir(out).map_err(|e| GenError::io("replace empty directory", out, e))?;
             }
-            fs::rename(&self.tmp, out).map_err(|e| GenError::io("move the new dataset into", out, e))?;
+            fs::rename(&self.tmp, out)
+                .map_err(|e| GenError::io("move the new dataset into", out, e))?;
             self.committed = true;
         }
         Ok(())

@@ -3,8 +3,9 @@
 -- Units: live push `timestamp` is documented as milliseconds but some deliveries carry
 -- seconds (from_epoch detects the unit); 抖店 times are seconds; money is fen; room ids
 -- arrive as a 19-digit string (push) and as a number plus a string (orders).
--- Duplicate deliveries share msg_id (push) or order_id + status (orders): DISTINCT ON
--- collapses them. dt is part of the key so that filters on dt prune partitions.
+-- Duplicate deliveries share msg_id (push) or order_id + status (orders): grouping on
+-- that key collapses them (max() of identical values is the value; unused columns are
+-- pruned by the optimizer). dt is part of the key so that filters on dt prune partitions.
 
 CREATE VIEW douyin_events AS
 SELECT
@@ -39,7 +40,25 @@ SELECT
     watch_duration * 1000 AS watch_ms,
     CAST(NULL AS VARCHAR) AS province,
     CAST(NULL AS VARCHAR) AS channel
-FROM (SELECT DISTINCT ON (dt, msg_id) * FROM raw.douyin_live_push)
+FROM (
+    SELECT
+        dt,
+        msg_id,
+        max(msg_type) AS msg_type,
+        max(app_id) AS app_id,
+        max(sec_openid) AS sec_openid,
+        max(union_id) AS union_id,
+        max(roomid) AS roomid,
+        max("timestamp") AS "timestamp",
+        max(gift_value) AS gift_value,
+        max(watch_duration) AS watch_duration,
+        max(product_id) AS product_id,
+        max(product_category) AS product_category,
+        max(product_brand) AS product_brand,
+        max(device_id) AS device_id
+    FROM raw.douyin_live_push
+    GROUP BY dt, msg_id
+)
 WHERE msg_type IN (
     'live_enter_room', 'live_leave_room', 'live_like', 'live_comment', 'live_gift',
     'live_share', 'live_follow', 'live_unfollow', 'live_product_click', 'live_add_cart'
@@ -76,5 +95,26 @@ SELECT
     CAST(NULL AS BIGINT),
     post_province,
     CAST(NULL AS VARCHAR)
-FROM (SELECT DISTINCT ON (dt, order_id, main_status) * FROM raw.douyin_doudian_order)
+FROM (
+    SELECT
+        dt,
+        order_id,
+        main_status,
+        max(shop_id) AS shop_id,
+        max(doudian_open_id) AS doudian_open_id,
+        max(union_id) AS union_id,
+        max(create_time) AS create_time,
+        max(pay_time) AS pay_time,
+        max(update_time) AS update_time,
+        max(order_amount) AS order_amount,
+        max(promotion_amount) AS promotion_amount,
+        max(room_id) AS room_id,
+        max(room_id_str) AS room_id_str,
+        max(product_id) AS product_id,
+        max(first_cname) AS first_cname,
+        max(brand_name) AS brand_name,
+        max(post_province) AS post_province
+    FROM raw.douyin_doudian_order
+    GROUP BY dt, order_id, main_status
+)
 WHERE main_status IN (1, 105, 21);

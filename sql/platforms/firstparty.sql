@@ -6,12 +6,11 @@
 -- Beijing date (so a filter on dt prunes only the `touch_sent` branch).
 
 CREATE VIEW firstparty_events AS
-WITH touches_once AS (SELECT DISTINCT ON (dt, touch_id) * FROM touches)
 SELECT
     platform || ':touches:' || touch_id || ':sent' AS event_id,
     platform,
     'touch_sent' AS event_type,
-    CAST(sent_at AS TIMESTAMP(3) WITH TIME ZONE) AS event_ts,
+    sent_at AS event_ts,
     dt,
     account_id,
     account_scope,
@@ -28,26 +27,81 @@ SELECT
     CAST(NULL AS BIGINT) AS watch_ms,
     CAST(NULL AS VARCHAR) AS province,
     channel
-FROM touches_once
+FROM (
+    SELECT
+        dt,
+        touch_id,
+        max(channel) AS channel,
+        max(platform) AS platform,
+        max(account_scope) AS account_scope,
+        max(account_id) AS account_id,
+        max(union_id) AS union_id,
+        max(sent_at) AS sent_at,
+        max(opened_at) AS opened_at,
+        max(clicked_at) AS clicked_at
+    FROM touches
+    GROUP BY dt, touch_id
+)
 
 UNION ALL
 
 SELECT
-    platform || ':touches:' || touch_id || ':' || kind,
+    platform || ':touches:' || touch_id || ':opened',
     platform,
-    'touch_' || kind,
-    ts,
-    CAST(ts + INTERVAL '8 hours' AS DATE),
+    'touch_opened',
+    opened_at,
+    CAST(opened_at + INTERVAL '8 hours' AS DATE),
     account_id,
     account_scope,
     union_id,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     channel
 FROM (
-    SELECT *, 'opened' AS kind, opened_at AS ts FROM touches_once WHERE opened_at IS NOT NULL
-    UNION ALL
-    SELECT *, 'clicked' AS kind, clicked_at AS ts FROM touches_once WHERE clicked_at IS NOT NULL
+    SELECT
+        dt,
+        touch_id,
+        max(channel) AS channel,
+        max(platform) AS platform,
+        max(account_scope) AS account_scope,
+        max(account_id) AS account_id,
+        max(union_id) AS union_id,
+        max(sent_at) AS sent_at,
+        max(opened_at) AS opened_at,
+        max(clicked_at) AS clicked_at
+    FROM touches
+    GROUP BY dt, touch_id
 )
+WHERE opened_at IS NOT NULL
+
+UNION ALL
+
+SELECT
+    platform || ':touches:' || touch_id || ':clicked',
+    platform,
+    'touch_clicked',
+    clicked_at,
+    CAST(clicked_at + INTERVAL '8 hours' AS DATE),
+    account_id,
+    account_scope,
+    union_id,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    channel
+FROM (
+    SELECT
+        dt,
+        touch_id,
+        max(channel) AS channel,
+        max(platform) AS platform,
+        max(account_scope) AS account_scope,
+        max(account_id) AS account_id,
+        max(union_id) AS union_id,
+        max(sent_at) AS sent_at,
+        max(opened_at) AS opened_at,
+        max(clicked_at) AS clicked_at
+    FROM touches
+    GROUP BY dt, touch_id
+)
+WHERE clicked_at IS NOT NULL
 
 UNION ALL
 
@@ -62,5 +116,17 @@ SELECT
     CAST(NULL AS VARCHAR),
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     channel
-FROM (SELECT DISTINCT ON (dt, feedback_id) * FROM feedback)
+FROM (
+    SELECT
+        dt,
+        feedback_id,
+        max(kind) AS kind,
+        max(channel) AS channel,
+        max(platform) AS platform,
+        max(account_scope) AS account_scope,
+        max(account_id) AS account_id,
+        max(ts) AS ts
+    FROM feedback
+    GROUP BY dt, feedback_id
+)
 WHERE kind IN ('unsubscribe', 'block', 'report');

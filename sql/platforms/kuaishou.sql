@@ -37,7 +37,24 @@ SELECT
     "watchTimeMs" AS watch_ms,
     CAST(NULL AS VARCHAR) AS province,
     CAST(NULL AS VARCHAR) AS channel
-FROM (SELECT DISTINCT ON (dt, "eventId") * FROM raw.kuaishou_live_event)
+FROM (
+    SELECT
+        dt,
+        "eventId",
+        max("eventType") AS "eventType",
+        max("appKey") AS "appKey",
+        max("userOpenId") AS "userOpenId",
+        max("liveStreamId") AS "liveStreamId",
+        max("eventTime") AS "eventTime",
+        max("giftDou") AS "giftDou",
+        max("watchTimeMs") AS "watchTimeMs",
+        max("itemId") AS "itemId",
+        max("categoryName") AS "categoryName",
+        max("brandName") AS "brandName",
+        max("deviceId") AS "deviceId"
+    FROM raw.kuaishou_live_event
+    GROUP BY dt, "eventId"
+)
 WHERE "eventType" IN (
     'Enter', 'Leave', 'Like', 'Comment', 'Gift', 'Share', 'Follow', 'Unfollow',
     'ItemClick', 'AddCart'
@@ -74,5 +91,24 @@ SELECT
     CAST(NULL AS BIGINT),
     "receiverProvince",
     CAST(NULL AS VARCHAR)
-FROM (SELECT DISTINCT ON (dt, oid, status) * FROM raw.kuaishou_order)
+FROM (
+    SELECT
+        dt,
+        oid,
+        status,
+        max("appKey") AS "appKey",
+        max("buyerOpenId") AS "buyerOpenId",
+        max("createTime") AS "createTime",
+        max("payTime") AS "payTime",
+        max("updateTime") AS "updateTime",
+        max("totalFee") AS "totalFee",
+        max("discountFee") AS "discountFee",
+        max("itemId") AS "itemId",
+        max("categoryName") AS "categoryName",
+        max("brandName") AS "brandName",
+        max("liveStreamId") AS "liveStreamId",
+        max("receiverProvince") AS "receiverProvince"
+    FROM raw.kuaishou_order
+    GROUP BY dt, oid, status
+)
 WHERE status IN (10, 30, 80);

@@ -36,7 +36,23 @@ SELECT
     stay_time * 1000 AS watch_ms,
     CAST(NULL AS VARCHAR) AS province,
     CAST(NULL AS VARCHAR) AS channel
-FROM (SELECT DISTINCT ON (dt, event_id) * FROM raw.taobao_live_live_event)
+FROM (
+    SELECT
+        dt,
+        event_id,
+        max(action) AS action,
+        max(appkey) AS appkey,
+        max(buyer_open_uid) AS buyer_open_uid,
+        max(live_id) AS live_id,
+        max(event_time) AS event_time,
+        max(stay_time) AS stay_time,
+        max(num_iid) AS num_iid,
+        max(cat_name) AS cat_name,
+        max(brand) AS brand,
+        max(utdid) AS utdid
+    FROM raw.taobao_live_live_event
+    GROUP BY dt, event_id
+)
 WHERE action IN (
     'enter', 'leave', 'like', 'comment', 'share', 'follow', 'unfollow', 'item_click',
     'add_cart'
@@ -73,5 +89,23 @@ SELECT
     CAST(NULL AS BIGINT),
     receiver_state,
     CAST(NULL AS VARCHAR)
-FROM (SELECT DISTINCT ON (dt, tid, status) * FROM raw.taobao_live_trade)
+FROM (
+    SELECT
+        dt,
+        tid,
+        status,
+        max(appkey) AS appkey,
+        max(buyer_open_uid) AS buyer_open_uid,
+        max(created) AS created,
+        max(pay_time) AS pay_time,
+        max(modified) AS modified,
+        max(payment) AS payment,
+        max(discount_fee) AS discount_fee,
+        max(num_iid) AS num_iid,
+        max(cat_name) AS cat_name,
+        max(brand) AS brand,
+        max(receiver_state) AS receiver_state
+    FROM raw.taobao_live_trade
+    GROUP BY dt, tid, status
+)
 WHERE status IN ('WAIT_BUYER_PAY', 'WAIT_SELLER_SEND_GOODS', 'TRADE_CLOSED');

@@ -36,7 +36,23 @@ SELECT
     stay_seconds * 1000 AS watch_ms,
     CAST(NULL AS VARCHAR) AS province,
     CAST(NULL AS VARCHAR) AS channel
-FROM (SELECT DISTINCT ON (dt, msg_id) * FROM raw.wechat_channels_live_event)
+FROM (
+    SELECT
+        dt,
+        msg_id,
+        max(event) AS event,
+        max(appid) AS appid,
+        max(openid) AS openid,
+        max(unionid) AS unionid,
+        max(live_id) AS live_id,
+        max(create_time) AS create_time,
+        max(stay_seconds) AS stay_seconds,
+        max(product_id) AS product_id,
+        max(cat_name) AS cat_name,
+        max(brand_name) AS brand_name
+    FROM raw.wechat_channels_live_event
+    GROUP BY dt, msg_id
+)
 WHERE event IN (
     'enter', 'leave', 'like', 'comment', 'share', 'follow', 'unfollow', 'product_click',
     'add_cart'
@@ -73,5 +89,25 @@ SELECT
     CAST(NULL AS BIGINT),
     province,
     CAST(NULL AS VARCHAR)
-FROM (SELECT DISTINCT ON (dt, order_id, status) * FROM raw.wechat_channels_order)
+FROM (
+    SELECT
+        dt,
+        order_id,
+        status,
+        max(appid) AS appid,
+        max(openid) AS openid,
+        max(unionid) AS unionid,
+        max(create_time) AS create_time,
+        max(pay_time) AS pay_time,
+        max(update_time) AS update_time,
+        max(order_price) AS order_price,
+        max(discounted_price) AS discounted_price,
+        max(product_id) AS product_id,
+        max(cat_name) AS cat_name,
+        max(brand_name) AS brand_name,
+        max(live_id) AS live_id,
+        max(province) AS province
+    FROM raw.wechat_channels_order
+    GROUP BY dt, order_id, status
+)
 WHERE status IN (10, 20, 200);

@@ -64,11 +64,7 @@ pub async fn register_dataset(ctx: &SessionContext, root: &str) -> Result<Datase
     }
     for (name, partitioned) in FIRST_PARTY {
         let partitions: &[(&str, DataType)] = if *partitioned { &dt } else { &[] };
-        let spec = SourceSpec::parquet(
-            name,
-            join(root, &format!("firstparty/{name}")),
-            partitions,
-        );
+        let spec = SourceSpec::parquet(name, join(root, &format!("firstparty/{name}")), partitions);
         register_source(ctx, &spec).await?;
     }
     // truth/ only exists in generated datasets: probe it with its first table.

@@ -44,7 +44,12 @@ pub fn parse_partition(spec: &str) -> std::result::Result<(String, DataType), St
 
 /// Creates the extra schemas in the default catalog.
 pub fn create_schemas(ctx: &SessionContext) -> Result<()> {
-    let catalog_name = ctx.copied_config().options().catalog.default_catalog.clone();
+    let catalog_name = ctx
+        .copied_config()
+        .options()
+        .catalog
+        .default_catalog
+        .clone();
     let Some(catalog) = ctx.catalog(&catalog_name) else {
         return Err(Error::Usage(format!("catalog {catalog_name} is missing")));
     };

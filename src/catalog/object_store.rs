@@ -37,7 +37,8 @@ pub fn ensure_store_for(ctx: &SessionContext, config: &Config, location: &str) -
         url: base.clone(),
         message: e.to_string(),
     })?;
-    if ctx.runtime_env().object_store(&base_url).is_ok() {
+    let store_url = datafusion::execution::object_store::ObjectStoreUrl::parse(&base)?;
+    if ctx.runtime_env().object_store(&store_url).is_ok() {
         return Ok(());
     }
     let store_config = config
@@ -49,12 +50,11 @@ pub fn ensure_store_for(ctx: &SessionContext, config: &Config, location: &str) -
             url: base.clone(),
             ..StoreConfig::default()
         });
-    let store = build_store(&store_config, url.scheme(), bucket).map_err(|message| {
-        Error::Store {
+    let store =
+        build_store(&store_config, url.scheme(), bucket).map_err(|message| Error::Store {
             url: base.clone(),
             message,
-        }
-    })?;
+        })?;
     ctx.register_object_store(&base_url, store);
     Ok(())
 }

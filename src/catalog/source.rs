@@ -56,9 +56,13 @@ impl SourceSpec {
         }
     }
 
-    fn file_format(&self) -> Arc<dyn FileFormat> {
+    /// The file format, with the session's options (e.g. plain Utf8 instead of view
+    /// types for Parquet strings).
+    fn file_format(&self, state: &dyn Session) -> Arc<dyn FileFormat> {
         match self.format {
-            Format::Parquet => Arc::new(ParquetFormat::default()),
+            Format::Parquet => Arc::new(
+                ParquetFormat::default().with_options(state.table_options().parquet.clone()),
+            ),
             Format::Csv => Arc::new(
                 CsvFormat::default()
                     .with_has_header(self.has_header)
@@ -94,7 +98,7 @@ impl SourceSpec {
 pub async fn register_source(ctx: &SessionContext, spec: &SourceSpec) -> Result<SchemaRef> {
     let url = spec.table_url()?;
     let state = ctx.state();
-    let options = ListingOptions::new(spec.file_format())
+    let options = ListingOptions::new(spec.file_format(&state))
         .with_file_extension(spec.extension())
         .with_table_partition_cols(spec.partitions.clone());
 
@@ -168,8 +172,7 @@ async fn find_bad_file(
     };
     let base = url.object_store();
     for file in files {
-        let Ok(file_url) = ListingTableUrl::parse(format!("{}{}", base.as_str(), file))
-        else {
+        let Ok(file_url) = ListingTableUrl::parse(format!("{}{}", base.as_str(), file)) else {
             continue;
         };
         if let Err(e) = options.infer_schema(state, &file_url).await {

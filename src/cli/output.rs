@@ -88,9 +88,7 @@ impl ResultWriter {
             OutputFormat::Json => {
                 let mut writer = datafusion::arrow::json::WriterBuilder::new()
                     .with_explicit_nulls(true)
-                    .build::<_, datafusion::arrow::json::writer::LineDelimited>(
-                        self.plain()?,
-                    );
+                    .build::<_, datafusion::arrow::json::writer::LineDelimited>(self.plain()?);
                 for batch in batches {
                     writer.write(batch).map_err(arrow_err)?;
                 }

@@ -39,9 +39,7 @@ pub async fn run(args: QueryArgs) -> Result<()> {
                 .map_err(|e| Error::io("<stdin>", e))?;
             text
         }
-        (None, Some(path)) => {
-            std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
-        }
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
         (None, None) => {
             return Err(Error::Usage(
                 "plinkdb query needs SQL: plinkdb query \"SELECT ...\" or -f FILE".into(),

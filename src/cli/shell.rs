@@ -8,9 +8,9 @@ use clap::Args;
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
+use super::Source;
 use super::output::{OutputFormat, ResultWriter};
 use super::query::run_statements;
-use super::Source;
 use crate::engine::{Engine, split_statements};
 use crate::error::{Error, Result};
 
@@ -51,7 +51,11 @@ pub async fn run(args: ShellArgs) -> Result<()> {
     );
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { "plinkdb> " } else { "     ..> " };
+        let prompt = if buffer.is_empty() {
+            "plinkdb> "
+        } else {
+            "     ..> "
+        };
         match editor.readline(prompt) {
             Ok(line) => {
                 let trimmed = line.trim();
@@ -135,7 +139,11 @@ async fn backslash(engine: &Engine, command: &str, format: &mut OutputFormat) ->
                 table.replace('\'', "''")
             )
         }
-        _ => return Err(Error::Usage(format!("unknown command {command}; \\? for help"))),
+        _ => {
+            return Err(Error::Usage(format!(
+                "unknown command {command}; \\? for help"
+            )));
+        }
     };
     run_cancellable(engine, &sql, *format).await;
     Ok(false)

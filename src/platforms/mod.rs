@@ -70,8 +70,7 @@ fn raw_tables_in(sql: &str) -> Vec<String> {
     let mut tables: Vec<String> = sql
         .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
         .filter(|w| {
-            w.starts_with("raw.")
-                || matches!(*w, "touches" | "feedback" | "members" | "consents")
+            w.starts_with("raw.") || matches!(*w, "touches" | "feedback" | "members" | "consents")
         })
         .map(str::to_string)
         .collect();

@@ -26,7 +26,10 @@ fn missing_path_names_the_source_and_location() {
         "/nonexistent/plinkdb-data",
         "SELECT 1",
     ]));
-    assert!(err.contains("/nonexistent/plinkdb-data/raw/douyin/live_push"), "{err}");
+    assert!(
+        err.contains("/nonexistent/plinkdb-data/raw/douyin/live_push"),
+        "{err}"
+    );
     assert!(err.contains("does not exist"), "{err}");
 }
 

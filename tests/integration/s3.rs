@@ -102,7 +102,10 @@ fn store(endpoint: &str) -> Arc<dyn ObjectStore> {
 async fn upload(store: &dyn ObjectStore, root: &Path, prefix: &str) -> usize {
     let files = files_under(root, ".parquet");
     for file in &files {
-        let rel = file.strip_prefix(root).expect("under root").to_string_lossy();
+        let rel = file
+            .strip_prefix(root)
+            .expect("under root")
+            .to_string_lossy();
         let bytes = std::fs::read(file).expect("read");
         store
             .put(
@@ -180,7 +183,11 @@ fn refusing_endpoint_fails_fast_and_names_the_store() {
         &["query", "--config", &config.to_string_lossy(), "SELECT 1"],
         CREDENTIALS,
     ));
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(err.contains(&format!("s3://{BUCKET}/exports")), "{err}");
     assert!(err.contains("cannot reach the object store"), "{err}");
 }

@@ -64,7 +64,10 @@ pub fn plinkdb(args: &[&str]) -> Output {
 /// Runs the `plinkdb` binary with extra environment variables.
 pub fn plinkdb_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plinkdb"));
-    command.args(args).env_remove("PLINKDB_CONFIG").env_remove("PLINKDB_DATA");
+    command
+        .args(args)
+        .env_remove("PLINKDB_CONFIG")
+        .env_remove("PLINKDB_DATA");
     for (k, v) in env {
         command.env(k, v);
     }
@@ -94,9 +97,16 @@ pub fn ok(output: Output) -> String {
 /// returns stderr.
 pub fn fails(output: Output) -> String {
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "expected failure, got: {err}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected failure, got: {err}"
+    );
     assert!(err.starts_with("error: "), "{err}");
-    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
     assert!(!err.contains("internal error"), "{err}");
     err
 }

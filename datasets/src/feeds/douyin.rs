@@ -105,9 +105,12 @@ impl LiveBuilder {
             .append_option((r.kind == LiveKind::Gift).then_some(r.gift_fen));
         self.watch_duration
             .append_option((r.kind == LiveKind::Leave).then_some(r.watch_ms / 1000));
-        self.product_id.append_option(r.product.map(|p| p.douyin_id_str.as_str()));
-        self.product_category.append_option(r.product.map(|p| p.category_name()));
-        self.product_brand.append_option(r.product.map(|p| p.brand_name()));
+        self.product_id
+            .append_option(r.product.map(|p| p.douyin_id_str.as_str()));
+        self.product_category
+            .append_option(r.product.map(|p| p.category_name()));
+        self.product_brand
+            .append_option(r.product.map(|p| p.brand_name()));
         self.device_id.append_option(r.device);
     }
 
@@ -202,12 +205,14 @@ impl OrderBuilder {
         self.doudian_open_id.append_value(r.account_id);
         self.union_id.append_option(r.union_id);
         self.create_time.append_value(r.create_ms.div_euclid(1000));
-        self.pay_time.append_value(r.pay_ms.map_or(0, |t| t.div_euclid(1000)));
+        self.pay_time
+            .append_value(r.pay_ms.map_or(0, |t| t.div_euclid(1000)));
         self.update_time.append_value(r.update_ms.div_euclid(1000));
         self.order_amount.append_value(r.amount_fen);
         self.promotion_amount.append_value(r.discount_fen);
         self.room_id.append_value(r.show.map_or(0, |s| s.num));
-        self.room_id_str.append_option(r.show.map(|s| s.text.as_str()));
+        self.room_id_str
+            .append_option(r.show.map(|s| s.text.as_str()));
         self.product_id.append_value(r.product.douyin_id);
         self.first_cname.append_value(r.product.category_name());
         self.brand_name.append_value(r.product.brand_name());

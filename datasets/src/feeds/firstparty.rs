@@ -120,7 +120,12 @@ impl FeedbackBuilder {
     pub fn push(&mut self, r: &FeedbackRow) {
         self.buf.clear();
         self.buf.push_str("fb_");
-        push_token(&mut self.buf, mix64(r.code ^ SALT_FEEDBACK), 20, Alphabet::Hex);
+        push_token(
+            &mut self.buf,
+            mix64(r.code ^ SALT_FEEDBACK),
+            20,
+            Alphabet::Hex,
+        );
         self.feedback_id.append_value(&self.buf);
         self.kind.append_value(r.kind.name());
         self.channel.append_value(r.channel.name());
@@ -174,7 +179,14 @@ pub struct MemberBuilder {
 
 impl MemberBuilder {
     /// Appends one bound account of a member.
-    pub fn push(&mut self, member_id: &str, phone_key: &str, account: AccountKind, account_id: &str, bound_ms: i64) {
+    pub fn push(
+        &mut self,
+        member_id: &str,
+        phone_key: &str,
+        account: AccountKind,
+        account_id: &str,
+        bound_ms: i64,
+    ) {
         self.member_id.append_value(member_id);
         self.phone_key.append_value(phone_key);
         self.platform.append_value(account.platform().name());

@@ -91,8 +91,10 @@ impl LiveBuilder {
         self.watch_time_ms
             .append_option((r.kind == LiveKind::Leave).then_some(r.watch_ms));
         self.item_id.append_option(r.product.map(|p| p.kuaishou_id));
-        self.category_name.append_option(r.product.map(|p| p.category_name()));
-        self.brand_name.append_option(r.product.map(|p| p.brand_name()));
+        self.category_name
+            .append_option(r.product.map(|p| p.category_name()));
+        self.brand_name
+            .append_option(r.product.map(|p| p.brand_name()));
         self.device_id.append_option(r.device);
     }
 

@@ -389,7 +389,13 @@ impl Sink {
     }
 
     /// Emits an order row (twice if `dup`), partitioned by its event time.
-    pub fn order(&mut self, person: usize, account: AccountKind, row: &OrderRow, dup: bool) -> bool {
+    pub fn order(
+        &mut self,
+        person: usize,
+        account: AccountKind,
+        row: &OrderRow,
+        dup: bool,
+    ) -> bool {
         let Some(day) = self.day_index(row.event_ms()) else {
             return false;
         };
@@ -429,7 +435,12 @@ impl Sink {
         };
         self.part(day).feedback.push(row);
         self.rows += 1;
-        self.count(row.account.platform(), person, row.account, row.kind.event_type());
+        self.count(
+            row.account.platform(),
+            person,
+            row.account,
+            row.kind.event_type(),
+        );
         true
     }
 
@@ -447,11 +458,18 @@ pub fn quirk(code: u64, salt: u64, p: f64) -> bool {
 }
 
 /// Shorthand for a schema field.
-pub(crate) fn field(name: &str, dt: arrow::datatypes::DataType, nullable: bool) -> arrow::datatypes::Field {
+pub(crate) fn field(
+    name: &str,
+    dt: arrow::datatypes::DataType,
+    nullable: bool,
+) -> arrow::datatypes::Field {
     arrow::datatypes::Field::new(name, dt, nullable)
 }
 
 /// The `Timestamp(ms, UTC)` type.
 pub(crate) fn ts_type() -> arrow::datatypes::DataType {
-    arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Millisecond, Some("UTC".into()))
+    arrow::datatypes::DataType::Timestamp(
+        arrow::datatypes::TimeUnit::Millisecond,
+        Some("UTC".into()),
+    )
 }

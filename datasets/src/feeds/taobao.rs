@@ -201,7 +201,8 @@ impl LiveBuilder {
         self.stay_time
             .append_option((r.kind == LiveKind::Leave).then_some(r.watch_ms / 1000));
         self.num_iid.append_option(r.product.map(|p| p.taobao_id));
-        self.cat_name.append_option(r.product.map(|p| p.category_name()));
+        self.cat_name
+            .append_option(r.product.map(|p| p.category_name()));
         self.brand.append_option(r.product.map(|p| p.brand_name()));
         self.utdid.append_option(r.device);
     }

@@ -83,7 +83,8 @@ impl OrderBuilder {
         self.openid.append_value(r.account_id);
         self.unionid.append_option(r.union_id);
         self.create_time.append_value(r.create_ms.div_euclid(1000));
-        self.pay_time.append_value(r.pay_ms.map_or(0, |t| t.div_euclid(1000)));
+        self.pay_time
+            .append_value(r.pay_ms.map_or(0, |t| t.div_euclid(1000)));
         self.update_time.append_value(r.update_ms.div_euclid(1000));
         self.order_price.append_value(r.amount_fen);
         self.discounted_price.append_value(r.discount_fen);
@@ -178,7 +179,12 @@ impl LiveBuilder {
     pub fn push(&mut self, r: &LiveRow) {
         debug_assert!(r.kind != LiveKind::Gift, "WeChat live events have no gifts");
         self.buf.clear();
-        push_token(&mut self.buf, mix64(r.code ^ SALT_MSG), 22, Alphabet::Base64);
+        push_token(
+            &mut self.buf,
+            mix64(r.code ^ SALT_MSG),
+            22,
+            Alphabet::Base64,
+        );
         self.msg_id.append_value(&self.buf);
         self.event.append_value(event_name(r.kind));
         self.appid.append_value(WECHAT_SHOP_APPID);
@@ -188,9 +194,12 @@ impl LiveBuilder {
         self.create_time.append_value(r.t_ms.div_euclid(1000));
         self.stay_seconds
             .append_option((r.kind == LiveKind::Leave).then_some(r.watch_ms / 1000));
-        self.product_id.append_option(r.product.map(|p| p.wechat_id.as_str()));
-        self.cat_name.append_option(r.product.map(|p| p.category_name()));
-        self.brand_name.append_option(r.product.map(|p| p.brand_name()));
+        self.product_id
+            .append_option(r.product.map(|p| p.wechat_id.as_str()));
+        self.cat_name
+            .append_option(r.product.map(|p| p.category_name()));
+        self.brand_name
+            .append_option(r.product.map(|p| p.brand_name()));
     }
 
     /// Finishes the batch.

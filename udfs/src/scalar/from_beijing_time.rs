@@ -188,8 +188,14 @@ mod tests {
     #[test]
     fn beijing_morning_is_utc_midnight() {
         let midnight_utc = days_from_civil(2026, 11, 1) * 86_400_000;
-        assert_eq!(parse_beijing_millis("2026-11-01 08:00:00"), Some(midnight_utc));
-        assert_eq!(parse_beijing_millis("2026-11-01T08:00:00"), Some(midnight_utc));
+        assert_eq!(
+            parse_beijing_millis("2026-11-01 08:00:00"),
+            Some(midnight_utc)
+        );
+        assert_eq!(
+            parse_beijing_millis("2026-11-01T08:00:00"),
+            Some(midnight_utc)
+        );
         assert_eq!(parse_beijing_millis("2026-11-01 08:00"), Some(midnight_utc));
         assert_eq!(
             parse_beijing_millis("2026-11-01 08:00:00.25"),

@@ -10,7 +10,10 @@ pub mod from_beijing_time;
 pub mod from_epoch;
 pub mod yuan_to_fen;
 
-make_udf!(from_beijing_time::FromBeijingTimeFunc, from_beijing_time_udf);
+make_udf!(
+    from_beijing_time::FromBeijingTimeFunc,
+    from_beijing_time_udf
+);
 make_udf!(from_epoch::FromEpochFunc, from_epoch_udf);
 make_udf!(yuan_to_fen::YuanToFenFunc, yuan_to_fen_udf);
 

@@ -142,7 +142,17 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_amount() {
-        for bad in ["", "-", "1.234", "1.", ".5", "1e3", "1,000.00", "¥5", "9223372036854775807"] {
+        for bad in [
+            "",
+            "-",
+            "1.234",
+            "1.",
+            ".5",
+            "1e3",
+            "1,000.00",
+            "¥5",
+            "9223372036854775807",
+        ] {
             assert_eq!(parse_fen(bad), None, "{bad}");
         }
         let err = parse_or_error("abc").unwrap_err().to_string();
