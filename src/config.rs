@@ -310,8 +310,10 @@ mod tests {
 
     #[test]
     fn relative_locations_follow_the_config_file() {
-        let mut config = Config::default();
-        config.base_dir = Some(PathBuf::from("/etc/plinkdb"));
+        let config = Config {
+            base_dir: Some(PathBuf::from("/etc/plinkdb")),
+            ..Config::default()
+        };
         assert_eq!(config.resolve_location("data"), "/etc/plinkdb/data");
         assert_eq!(config.resolve_location("s3://b/k"), "s3://b/k");
     }

@@ -84,8 +84,8 @@ impl Engine {
             .as_ref()
             .map(|d| config.resolve_location(&d.root));
         let dataset = catalog::register_config(&ctx, &config, data_root.as_deref()).await?;
-        if dataset.is_some() {
-            crate::platforms::create_views(&ctx).await?;
+        if let Some(dataset) = &dataset {
+            crate::platforms::create_views(&ctx, &dataset.platforms).await?;
         }
         Ok(Self {
             ctx,
@@ -146,8 +146,7 @@ impl Engine {
 /// # Errors
 /// A syntax error, with DataFusion's message (line and column).
 pub fn split_statements(sql: &str) -> Result<Vec<Statement>> {
-    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-        .map_err(datafusion::error::DataFusionError::from)?;
+    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
     Ok(statements.into_iter().collect())
 }
 

@@ -758,3 +758,104 @@ pub fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
 
 /// Expected number of categories in [`CATEGORIES`] (compile-time check helper).
 const _: () = assert!(CATEGORY_WEIGHTS.len() == CATEGORIES.len());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::GenConfig;
+    use crate::ids::longest_digit_run;
+    use std::collections::HashSet;
+
+    #[test]
+    fn phones_are_unique_mobile_numbers() {
+        let mut seen = HashSet::new();
+        for g in 0..200_000u64 {
+            let p = phone_of(7, g);
+            let b = p.as_bytes();
+            assert_eq!(b.len(), 14, "{p}");
+            assert!(
+                p.starts_with("+861") && (b'3'..=b'9').contains(&b[4]),
+                "{p}"
+            );
+            assert!(b[3..].iter().all(u8::is_ascii_digit));
+            assert!(seen.insert(p));
+        }
+    }
+
+    #[test]
+    fn account_ids_look_right_and_are_unique() {
+        let mut seen = HashSet::new();
+        for g in 0..20_000u64 {
+            for k in AccountKind::ALL {
+                let id = account_id(7, g, k);
+                let ok = match k {
+                    AccountKind::DouyinLive => id.starts_with("_000") && id.len() == 36,
+                    AccountKind::Doudian => id.starts_with("1@#") && id.len() == 39,
+                    AccountKind::Kuaishou => id.len() == 32,
+                    AccountKind::WechatShop | AccountKind::WechatService => {
+                        id.starts_with('o') && id.len() == 28
+                    }
+                    AccountKind::Taobao => id.starts_with("AAH") && id.len() == 24,
+                };
+                assert!(ok, "{k:?} {id}");
+                assert!(longest_digit_run(&id) <= 10, "{id}");
+                assert!(seen.insert(id));
+            }
+        }
+    }
+
+    #[test]
+    fn account_draws_respect_count_and_tablet() {
+        let mut r = Rng::new(5);
+        for n in 1..=4 {
+            for _ in 0..2_000 {
+                let tablet = [None, Some(AccountKind::Kuaishou)][r.below(2) as usize];
+                let kinds = draw_accounts(&mut r, n, tablet);
+                assert_eq!(kinds.iter().filter(|&&k| k).count(), n);
+                if let Some(t) = tablet {
+                    assert!(kinds[t as usize]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn members_bind_an_account_of_every_unlinked_group() {
+        let cfg = GenConfig {
+            persons: 5_000,
+            ..GenConfig::default()
+        };
+        let w = World::new(&cfg);
+        let pop = build_population(&w, 0, 0, 5_000);
+        let (mut members, mut unlinked) = (0, 0);
+        for person in &pop.persons {
+            let p = &person.profile;
+            let kinds: [bool; 6] = std::array::from_fn(|k| p.accounts[k].is_some());
+            let comp = components(&kinds, p.dy_union.is_some(), p.wx_union.is_some());
+            let groups: HashSet<usize> = (0..6).filter(|&k| kinds[k]).map(|k| comp[k]).collect();
+            match &p.member {
+                Some(m) => {
+                    members += 1;
+                    for g in &groups {
+                        if !(0..6).any(|k| kinds[k] && comp[k] == *g && m.bound[k].is_some()) {
+                            unlinked += 1;
+                        }
+                    }
+                }
+                None if groups.len() > 1 => unlinked += 1,
+                None => {}
+            }
+        }
+        let share = members as f64 / 5_000.0;
+        assert!((0.31..0.39).contains(&share), "member share {share}");
+        assert!(
+            unlinked < 5_000 / 100,
+            "{unlinked} persons with unlinkable accounts"
+        );
+        let in_households: u32 = pop.households.iter().map(|h| h.size).sum();
+        assert!(
+            (250..550).contains(&in_households),
+            "{in_households} persons in households"
+        );
+    }
+}

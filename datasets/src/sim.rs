@@ -249,8 +249,7 @@ impl DaySim<'_> {
                 }
             }
         }
-        let leave = push(ev, t0 + dur, LiveKind::Leave);
-        let _ = leave;
+        push(ev, t0 + dur, LiveKind::Leave);
         ev.sort_unstable_by_key(|e| (e.t, e.seq));
 
         let union = match plat {
@@ -431,7 +430,8 @@ impl DaySim<'_> {
             return;
         };
         let prod = &w.catalog.products[product as usize];
-        let discount_fen = prod.list_fen * discount_pct / 100 / 10 * 10;
+        // Rounded up to 10 fen, so a 15% promotion is never below 15% of list.
+        let discount_fen = (prod.list_fen * discount_pct + 999) / 1000 * 10;
         let amount_fen = prod.list_fen - discount_fen;
         let order_code = (p.gidx << 20) | st.order_seq as u64;
         st.order_seq += 1;

@@ -384,11 +384,10 @@ fn every_account_in_the_data_is_in_the_truth() {
         }
     }
     for (_, b) in read_dir(&s.root, "raw/douyin/doudian_order") {
-        let shop = i64s(&b, "shop_id");
-        for i in 0..b.num_rows() {
+        for (i, shop) in i64s(&b, "shop_id").into_iter().enumerate() {
             add(
                 "douyin",
-                shop[i].expect("shop").to_string(),
+                shop.expect("shop").to_string(),
                 strs(&b, "doudian_open_id").value(i),
             );
         }
@@ -683,13 +682,12 @@ fn accounts_of_a_person_are_linkable_by_evidence() {
         }
     }
     for (_, b) in read_dir(root, "raw/douyin/doudian_order") {
-        let shop = i64s(&b, "shop_id");
         let u = strs(&b, "union_id");
-        for i in 0..b.num_rows() {
+        for (i, shop) in i64s(&b, "shop_id").into_iter().enumerate() {
             if u.is_valid(i) {
                 let acct = key(
                     "douyin",
-                    &shop[i].expect("shop").to_string(),
+                    &shop.expect("shop").to_string(),
                     strs(&b, "doudian_open_id").value(i),
                 );
                 evidence.push((acct, format!("u:{}", u.value(i))));

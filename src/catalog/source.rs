@@ -48,6 +48,15 @@ impl SourceSpec {
         }
     }
 
+    /// The error for a source whose location has no files.
+    pub fn missing_error(&self) -> Error {
+        if is_missing_local_path(&self.location) {
+            self.error("the path does not exist")
+        } else {
+            self.error(format!("no {} files found there", self.extension()))
+        }
+    }
+
     fn error(&self, message: impl Into<String>) -> Error {
         Error::Source {
             name: self.name.clone(),
@@ -103,11 +112,11 @@ pub async fn register_source(ctx: &SessionContext, spec: &SourceSpec) -> Result<
         .with_table_partition_cols(spec.partitions.clone());
 
     if is_missing_local_path(&spec.location) {
-        return Err(spec.error("the path does not exist"));
+        return Err(spec.missing_error());
     }
     let files = list_files(&state, &url, spec).await?;
     if files.is_empty() {
-        return Err(spec.error(format!("no {} files found there", spec.extension())));
+        return Err(spec.missing_error());
     }
 
     let file_schema = match options.infer_schema(&state, &url).await {
@@ -122,6 +131,19 @@ pub async fn register_source(ctx: &SessionContext, spec: &SourceSpec) -> Result<
     ctx.register_table(spec.name.as_str(), Arc::new(table))
         .map_err(|e| spec.error(e.strip_backtrace()))?;
     Ok(schema)
+}
+
+/// Whether `spec`'s location has at least one file (a store that cannot be reached is
+/// an error, not a "no").
+///
+/// # Errors
+/// [`Error::Source`] when the location cannot be listed.
+pub async fn source_exists(ctx: &SessionContext, spec: &SourceSpec) -> Result<bool> {
+    if is_missing_local_path(&spec.location) {
+        return Ok(false);
+    }
+    let url = spec.table_url()?;
+    Ok(!list_files(&ctx.state(), &url, spec).await?.is_empty())
 }
 
 fn is_missing_local_path(location: &str) -> bool {

@@ -29,7 +29,7 @@ pub struct ResultWriter {
 
 enum Sink {
     Plain(Box<dyn Write + Send>),
-    Parquet(ArrowWriter<Box<dyn Write + Send>>),
+    Parquet(Box<ArrowWriter<Box<dyn Write + Send>>>),
     /// A Parquet writer was taken and closed, or building it failed.
     Done,
 }
@@ -107,7 +107,7 @@ impl ResultWriter {
                 for batch in batches {
                     writer.write(batch).map_err(arrow_err)?;
                 }
-                self.sink = Sink::Parquet(writer);
+                self.sink = Sink::Parquet(Box::new(writer));
             }
         }
         Ok(())

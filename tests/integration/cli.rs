@@ -164,3 +164,44 @@ fn no_raw_phone_reaches_a_table() {
     ]));
     assert_eq!(out, "bad\n0\n");
 }
+
+#[test]
+fn shell_runs_multi_line_statements_from_a_pipe() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plinkdb"))
+        .args(["shell", "--format", "csv"])
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn shell");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"SELECT 41 + 1\n  AS answer;\n\\d events\n\\q\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("shell");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("answer\n42\n"), "{out}");
+    assert!(
+        out.contains("event_ts,\"Timestamp(ms, \"\"UTC\"\")\",YES"),
+        "{out}"
+    );
+}
+
+#[test]
+fn demo_tells_the_story_on_the_sample() {
+    let out = ok(plinkdb(&["demo"]));
+    for heading in [
+        "1. What arrived",
+        "2. Normalised",
+        "4. The live-commerce funnel",
+    ] {
+        assert!(out.contains(heading), "{out}");
+    }
+    assert!(out.contains("taobao_live"), "{out}");
+}
