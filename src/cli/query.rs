@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use datafusion::sql::parser::Statement;
-use futures::StreamExt;
 
 use super::output::{OutputFormat, ResultWriter};
 use super::{Source, progress};
@@ -98,23 +97,21 @@ pub async fn run_statements(
 ) -> Result<()> {
     let total = statements.len();
     for (i, statement) in statements.into_iter().enumerate() {
-        let spinner = progress::spinner(&format!("statement {}/{total}", i + 1));
+        let label = format!("statement {}/{total}", i + 1);
+        let spinner = progress::spinner(&label);
         let df = engine.statement(statement).await?;
-        let schema = df.schema().inner().clone();
-        let mut stream = df.execute_stream().await?;
-        let mut batches = Vec::new();
-        let mut rows = 0;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            rows += batch.num_rows();
-            spinner.set_message(format!("statement {}/{total}: {rows} rows", i + 1));
-            batches.push(batch);
+        if df.schema().fields().is_empty() {
+            // DDL, SET: run it, print nothing
+            df.collect().await?;
+        } else {
+            let stream = df.execute_stream().await?;
+            writer
+                .write_stream(stream, |rows| {
+                    spinner.set_message(format!("{label}: {rows} rows"));
+                })
+                .await?;
         }
         spinner.finish_and_clear();
-        if schema.fields().is_empty() {
-            continue;
-        }
-        writer.write(&schema, &batches)?;
     }
     writer.finish()
 }
