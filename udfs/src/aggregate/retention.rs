@@ -56,9 +56,9 @@ impl Retention {
 }
 
 fn check(types: &[DataType]) -> Result<()> {
-    if types.is_empty() || types.len() > MAX_CONDITIONS {
+    if types.len() < 2 || types.len() > MAX_CONDITIONS {
         return plan_err!(
-            "{NAME}: expected 1 to {MAX_CONDITIONS} BOOLEAN conditions, got {} arguments",
+            "{NAME}: expected 2 to {MAX_CONDITIONS} BOOLEAN conditions, got {} arguments",
             types.len()
         );
     }
