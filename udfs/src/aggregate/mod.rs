@@ -1,4 +1,4 @@
-//! Aggregate functions, one per file: funnels, retention.
+//! Aggregate functions, one per file: funnels, retention, sequences.
 
 use std::sync::Arc;
 
@@ -7,6 +7,10 @@ use datafusion::logical_expr::AggregateUDF;
 mod funnel_state;
 pub mod funnel_step_times;
 pub mod retention;
+pub mod sequence_count;
+pub mod sequence_match;
+mod sequence_pattern;
+mod sequence_state;
 pub mod window_funnel;
 
 /// `make_udaf!(WindowFunnel, window_funnel_udaf)` defines an accessor returning one
@@ -24,8 +28,16 @@ macro_rules! make_udaf {
 make_udaf!(window_funnel::WindowFunnel, window_funnel_udaf);
 make_udaf!(funnel_step_times::FunnelStepTimes, funnel_step_times_udaf);
 make_udaf!(retention::Retention, retention_udaf);
+make_udaf!(sequence_match::SequenceMatch, sequence_match_udaf);
+make_udaf!(sequence_count::SequenceCount, sequence_count_udaf);
 
 /// Every aggregate function of this crate.
 pub fn functions() -> Vec<Arc<AggregateUDF>> {
-    vec![window_funnel_udaf(), funnel_step_times_udaf(), retention_udaf()]
+    vec![
+        window_funnel_udaf(),
+        funnel_step_times_udaf(),
+        retention_udaf(),
+        sequence_match_udaf(),
+        sequence_count_udaf(),
+    ]
 }
