@@ -34,13 +34,25 @@ impl Rng {
 
 /// Writes `groups` random groups of 0..max_events events: small timestamps (many ties),
 /// event kinds 0..5, a second flag `x`, and about 4% NULLs in each.
-fn write_events(dir: &Path, groups: u64, max_events: u64, seed: u64) -> PathBuf {
+/// With `distinct_ts`, timestamps are distinct within a group (ClickHouse's sequence
+/// functions leave the order of equal timestamps undefined).
+fn write_events(
+    dir: &Path,
+    groups: u64,
+    max_events: u64,
+    seed: u64,
+    distinct_ts: bool,
+) -> PathBuf {
     let mut rng = Rng(seed);
     let mut text = String::from("g,ts,e,x\n");
     for g in 0..groups {
         let n = 1 + rng.below(max_events);
+        let mut used = std::collections::HashSet::new();
         for _ in 0..n {
-            let ts = rng.below(30);
+            let mut ts = rng.below(30);
+            while distinct_ts && !used.insert(ts) {
+                ts = rng.below(30);
+            }
             let e = match rng.below(25) {
                 0 => String::new(),
                 _ => rng.below(6).to_string(),
@@ -194,7 +206,13 @@ async fn plinkdb(
             let value = if batch.column(1).is_null(row) {
                 None
             } else {
-                Some(v.value(row).to_string().replace(' ', ""))
+                // ClickHouse prints booleans as 0/1.
+                let text = v.value(row).to_string().replace(' ', "");
+                Some(match text.as_str() {
+                    "true" => "1".to_string(),
+                    "false" => "0".to_string(),
+                    _ => text,
+                })
             };
             out.insert(g.value(row).to_string(), value);
         }
@@ -227,9 +245,15 @@ async fn context(csv: &Path, skip_partial: bool) -> SessionContext {
 }
 
 /// Compares one list of (plinkdb expression, ClickHouse expression) pairs.
-async fn compare(cases: &[(String, String)], groups: u64, max_events: u64, seed: u64) {
+async fn compare(
+    cases: &[(String, String)],
+    groups: u64,
+    max_events: u64,
+    seed: u64,
+    distinct_ts: bool,
+) {
     let dir = tempfile::tempdir().expect("tmp");
-    let csv = write_events(dir.path(), groups, max_events, seed);
+    let csv = write_events(dir.path(), groups, max_events, seed, distinct_ts);
     let theirs: Vec<String> = cases.iter().map(|(_, ch)| ch.clone()).collect();
     let expected = chdb(&csv, &theirs);
     assert_eq!(expected.len(), cases.len());
@@ -316,7 +340,7 @@ async fn window_funnel_matches_clickhouse_in_every_mode() {
         "window_funnel(3, ts, e = 1, e = 2)".into(),
         "windowFunnel(3)(ts, e = 1, e = 2)".into(),
     ));
-    compare(&cases, 3000, 12, 0x5EED_F00D).await;
+    compare(&cases, 3000, 12, 0x5EED_F00D, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,13 +354,13 @@ async fn retention_matches_clickhouse() {
     .iter()
     .map(|c| (format!("retention({c})"), format!("retention({c})")))
     .collect();
-    compare(&cases, 3000, 12, 0xBEEF).await;
+    compare(&cases, 3000, 12, 0xBEEF, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn funnel_step_times_agree_with_window_funnel() {
     let dir = tempfile::tempdir().expect("tmp");
-    let csv = write_events(dir.path(), 2000, 12, 7);
+    let csv = write_events(dir.path(), 2000, 12, 7, false);
     let ctx = context(&csv, false).await;
     for mode in MODES {
         let sql = format!(
@@ -353,4 +377,44 @@ async fn funnel_step_times_agree_with_window_funnel() {
             .to_string();
         assert!(text.contains("| 0 "), "mode '{mode}': {text}");
     }
+}
+
+const PATTERNS: &[&str] = &[
+    "(?1)(?2)",
+    "(?1).*(?2)",
+    "(?1).(?2)",
+    "(?2)(?1)(?3)",
+    "(?1).*(?2).*(?3)",
+    "(?1)(?t<=5)(?2)",
+    "(?1)(?t<5)(?2)",
+    "(?1)(?t>3)(?2)",
+    "(?1)(?t>=3)(?2)",
+    "(?1)(?t==2)(?2)",
+    "(?1)(?t<=8)(?2)(?t>1)(?3)",
+    ".*(?3)(?t<=10).*(?1)",
+    "(?4).(?1)",
+    "(?t<3)",
+    "(?1)",
+    "",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequence_match_and_count_match_clickhouse() {
+    let conds = "e = 1, e = 2, e = 3, x = 1";
+    let mut cases = Vec::new();
+    for p in PATTERNS {
+        cases.push((
+            format!("sequence_match('{p}', ts, {conds})"),
+            format!("sequenceMatch('{p}')(ts, {conds})"),
+        ));
+        cases.push((
+            format!("sequence_count('{p}', ts, {conds})"),
+            format!("sequenceCount('{p}')(ts, {conds})"),
+        ));
+    }
+    cases.push((
+        "sequence_count('(?1)(?t<=4)(?2)', to_timestamp_seconds(ts), e = 1, e = 2)".into(),
+        "sequenceCount('(?1)(?t<=4)(?2)')(toDateTime(ts), e = 1, e = 2)".into(),
+    ));
+    compare(&cases, 3000, 14, 0xACE, true).await;
 }
