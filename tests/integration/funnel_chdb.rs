@@ -36,13 +36,7 @@ impl Rng {
 /// event kinds 0..5, a second flag `x`, and about 4% NULLs in each.
 /// With `distinct_ts`, timestamps are distinct within a group (ClickHouse's sequence
 /// functions leave the order of equal timestamps undefined).
-fn write_events(
-    dir: &Path,
-    groups: u64,
-    max_events: u64,
-    seed: u64,
-    distinct_ts: bool,
-) -> PathBuf {
+fn write_events(dir: &Path, groups: u64, max_events: u64, seed: u64, distinct_ts: bool) -> PathBuf {
     let mut rng = Rng(seed);
     let mut text = String::from("g,ts,e,x\n");
     for g in 0..groups {
@@ -262,13 +256,26 @@ async fn compare(
     let mut failures = Vec::new();
     let distinct: std::collections::BTreeSet<_> =
         expected.iter().flat_map(|m| m.values()).collect();
-    assert!(distinct.len() >= 3, "too little variety in the answers: {distinct:?}");
+    assert!(
+        distinct.len() >= 3,
+        "too little variety in the answers: {distinct:?}"
+    );
     for ((ours, ch), want) in cases.iter().zip(&expected) {
-        assert_eq!(want.len() as u64, groups, "chdb returned every group for {ch}");
+        assert_eq!(
+            want.len() as u64,
+            groups,
+            "chdb returned every group for {ch}"
+        );
         let runs = [
             ("merged partial states", plinkdb(&merged, ours, false).await),
-            ("skipped partial aggregation", plinkdb(&skipping, ours, false).await),
-            ("window (plain Accumulator)", plinkdb(&merged, ours, true).await),
+            (
+                "skipped partial aggregation",
+                plinkdb(&skipping, ours, false).await,
+            ),
+            (
+                "window (plain Accumulator)",
+                plinkdb(&merged, ours, true).await,
+            ),
         ];
         for (how, got) in runs {
             let wrong: Vec<_> = want
@@ -282,7 +289,12 @@ async fn compare(
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 const MODES: &[&str] = &[
@@ -309,7 +321,11 @@ const CONDITIONS: &[&str] = &[
 
 fn clickhouse_params(window: u64, mode: &str) -> String {
     let mut params = vec![window.to_string()];
-    params.extend(mode.split(',').filter(|m| !m.is_empty()).map(|m| format!("'{m}'")));
+    params.extend(
+        mode.split(',')
+            .filter(|m| !m.is_empty())
+            .map(|m| format!("'{m}'")),
+    );
     params.join(", ")
 }
 
@@ -321,7 +337,10 @@ async fn window_funnel_matches_clickhouse_in_every_mode() {
             let window = [0, 3, 10, 40][i % 4];
             cases.push((
                 format!("window_funnel({window}, '{mode}', ts, {conds})"),
-                format!("windowFunnel({})(ts, {conds})", clickhouse_params(window, mode)),
+                format!(
+                    "windowFunnel({})(ts, {conds})",
+                    clickhouse_params(window, mode)
+                ),
             ));
         }
     }
@@ -371,7 +390,13 @@ async fn funnel_step_times_agree_with_window_funnel() {
              WHERE coalesce(cardinality(t), 0) <> coalesce(l, 0) \
                 OR (l >= 2 AND (t[2] < t[1] OR t[l] > t[1] + 10))"
         );
-        let batches = ctx.sql(&sql).await.expect("plan").collect().await.expect("run");
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("run");
         let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
             .expect("fmt")
             .to_string();

@@ -64,7 +64,10 @@ mod tests {
         for udaf in all_aggregate_functions() {
             let name = udaf.name().to_string();
             assert!(seen.insert(name.clone()), "duplicate function {name}");
-            assert!(udaf.documentation().is_some(), "{name} has no documentation");
+            assert!(
+                udaf.documentation().is_some(),
+                "{name} has no documentation"
+            );
             assert!(
                 builtin.udaf(&name).is_err(),
                 "{name} shadows a DataFusion built-in"

@@ -10,14 +10,11 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, PrimitiveArray,
-    UInt8Array,
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, PrimitiveArray, UInt8Array,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Int64Type, TimeUnit, UInt8Type,
-};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, UInt8Type};
 use datafusion::common::{ScalarValue, exec_err, internal_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -181,7 +178,11 @@ fn literal<'a>(
     position: usize,
     name: &str,
 ) -> Result<&'a ScalarValue> {
-    match args.exprs.get(position).and_then(|e| e.downcast_ref::<Literal>()) {
+    match args
+        .exprs
+        .get(position)
+        .and_then(|e| e.downcast_ref::<Literal>())
+    {
         Some(lit) => Ok(lit.value()),
         None => plan_err!(
             "{function}: argument {} ({name}) must be a constant",
@@ -202,8 +203,11 @@ fn nanos_per_unit(unit: TimeUnit) -> i64 {
 impl Params {
     /// Reads and checks the constant window and mode of a call.
     pub(crate) fn from_args(function: &str, args: &AccumulatorArgs) -> Result<Self> {
-        let types: Vec<DataType> =
-            args.expr_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .expr_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         let layout = layout(function, &types)?;
         let ts_type = types[layout.ts_pos].clone();
         let modes = if layout.has_mode {
@@ -501,8 +505,10 @@ impl FunnelGroups {
     }
 
     fn merge_rows(&mut self, values: &[ArrayRef], group_of: impl Fn(usize) -> usize) -> Result<()> {
-        let (Some(ts), Some(steps)) = (values[0].as_list_opt::<i32>(), values[1].as_list_opt::<i32>())
-        else {
+        let (Some(ts), Some(steps)) = (
+            values[0].as_list_opt::<i32>(),
+            values[1].as_list_opt::<i32>(),
+        ) else {
             return internal_err!("{}: unexpected partial state types", self.function);
         };
         let ts_values = ts.values().as_primitive::<Int64Type>().values();

@@ -9,9 +9,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::funnel_state::{
-    self, FunnelAccumulator, FunnelGroups, Output, Params, coerce, layout,
-};
+use super::funnel_state::{self, FunnelAccumulator, FunnelGroups, Output, Params, coerce, layout};
 
 const NAME: &str = "funnel_step_times";
 
@@ -34,7 +32,10 @@ const NAME: &str = "funnel_step_times";
     argument(name = "window", description = "As in `window_funnel`."),
     argument(name = "mode", description = "As in `window_funnel`."),
     argument(name = "ts", description = "Event time: TIMESTAMP or integer."),
-    argument(name = "cond1", description = "BOOLEAN condition of step 1 (up to 32 steps).")
+    argument(
+        name = "cond1",
+        description = "BOOLEAN condition of step 1 (up to 32 steps)."
+    )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct FunnelStepTimes {
@@ -74,12 +75,18 @@ impl AggregateUDFImpl for FunnelStepTimes {
             t @ DataType::Timestamp(_, _) => t.clone(),
             _ => DataType::Int64,
         };
-        Ok(DataType::List(std::sync::Arc::new(Field::new_list_field(ts, false))))
+        Ok(DataType::List(std::sync::Arc::new(Field::new_list_field(
+            ts, false,
+        ))))
     }
 
     fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let params = Params::from_args(NAME, &acc_args)?;
-        Ok(Box::new(FunnelAccumulator::new(NAME, params, Output::StepTimes)))
+        Ok(Box::new(FunnelAccumulator::new(
+            NAME,
+            params,
+            Output::StepTimes,
+        )))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {

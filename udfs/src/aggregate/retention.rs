@@ -11,8 +11,7 @@ use datafusion::common::{ScalarValue, exec_err, internal_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature,
-    Volatility,
+    Accumulator, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
 
@@ -34,7 +33,10 @@ const MAX_CONDITIONS: usize = 32;
 +-----------+
 ```"#,
     argument(name = "cond1", description = "BOOLEAN: the cohort condition."),
-    argument(name = "condN", description = "BOOLEAN: the return conditions (up to 32 in all).")
+    argument(
+        name = "condN",
+        description = "BOOLEAN: the return conditions (up to 32 in all)."
+    )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Retention {
@@ -179,7 +181,9 @@ impl RetentionGroups {
     }
 
     fn merge(&mut self, values: &[ArrayRef], group_of: impl Fn(usize) -> usize) -> Result<()> {
-        let Some(state) = values.first().and_then(|v| v.as_primitive_opt::<UInt32Type>())
+        let Some(state) = values
+            .first()
+            .and_then(|v| v.as_primitive_opt::<UInt32Type>())
         else {
             return internal_err!("{NAME}: unexpected partial state");
         };

@@ -68,7 +68,11 @@ impl AggregateUDFImpl for SequenceCount {
 
     fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let params = Params::from_args(NAME, &acc_args)?;
-        Ok(Box::new(SequenceAccumulator::new(NAME, params, Output::Count)))
+        Ok(Box::new(SequenceAccumulator::new(
+            NAME,
+            params,
+            Output::Count,
+        )))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {

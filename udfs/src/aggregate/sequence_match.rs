@@ -69,7 +69,11 @@ impl AggregateUDFImpl for SequenceMatch {
 
     fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let params = Params::from_args(NAME, &acc_args)?;
-        Ok(Box::new(SequenceAccumulator::new(NAME, params, Output::Match)))
+        Ok(Box::new(SequenceAccumulator::new(
+            NAME,
+            params,
+            Output::Match,
+        )))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {

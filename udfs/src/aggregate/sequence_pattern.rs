@@ -193,18 +193,14 @@ impl Pattern {
                 if !active[state] {
                     continue;
                 }
-                match dfa.transition {
-                    None => {}
-                    Some(None) => {
-                        next[state + 1] = true;
-                        n_active += 1;
-                    }
-                    Some(Some(c)) => {
-                        if bits & (1 << c) != 0 {
-                            next[state + 1] = true;
-                            n_active += 1;
-                        }
-                    }
+                let advance = match dfa.transition {
+                    None => false,
+                    Some(None) => true,
+                    Some(Some(c)) => bits & (1 << c) != 0,
+                };
+                if advance {
+                    next[state + 1] = true;
+                    n_active += 1;
                 }
                 if dfa.kleene {
                     next[state] = true;
@@ -333,8 +329,7 @@ impl Pattern {
                         action += 1;
                     } else {
                         ev += 1;
-                        if ev == end && !backtrack(&mut stack, &mut action, &mut ev, &mut base)
-                        {
+                        if ev == end && !backtrack(&mut stack, &mut action, &mut ev, &mut base) {
                             break;
                         }
                     }

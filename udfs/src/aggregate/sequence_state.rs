@@ -92,8 +92,11 @@ pub(crate) struct Params {
 
 impl Params {
     pub(crate) fn from_args(function: &str, args: &AccumulatorArgs) -> Result<Self> {
-        let types: Vec<DataType> =
-            args.expr_fields.iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args
+            .expr_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         check(function, &types)?;
         let Some(lit) = args.exprs.first().and_then(|e| e.downcast_ref::<Literal>()) else {
             return plan_err!("{function}: argument 1 (pattern) must be a constant string");
@@ -172,10 +175,15 @@ impl SequenceGroups {
         let ts = match values[1].data_type() {
             DataType::Int64 => values[1].as_primitive::<Int64Type>().clone(),
             DataType::Timestamp(_, _) => {
-                let data = values[1].to_data().into_builder().data_type(DataType::Int64);
+                let data = values[1]
+                    .to_data()
+                    .into_builder()
+                    .data_type(DataType::Int64);
                 Int64Array::from(data.build()?)
             }
-            _ => cast(&values[1], &DataType::Int64)?.as_primitive::<Int64Type>().clone(),
+            _ => cast(&values[1], &DataType::Int64)?
+                .as_primitive::<Int64Type>()
+                .clone(),
         };
         let rows = ts.len();
         let mut valid = NullBuffer::union(ts.nulls(), None);
@@ -215,14 +223,11 @@ impl SequenceGroups {
         Ok(())
     }
 
-    fn merge_rows(
-        &mut self,
-        values: &[ArrayRef],
-        group_of: impl Fn(usize) -> usize,
-    ) -> Result<()> {
-        let (Some(ts), Some(conds)) =
-            (values[0].as_list_opt::<i32>(), values[1].as_list_opt::<i32>())
-        else {
+    fn merge_rows(&mut self, values: &[ArrayRef], group_of: impl Fn(usize) -> usize) -> Result<()> {
+        let (Some(ts), Some(conds)) = (
+            values[0].as_list_opt::<i32>(),
+            values[1].as_list_opt::<i32>(),
+        ) else {
             return internal_err!("{}: unexpected partial state types", self.function);
         };
         let ts_values = ts.values().as_primitive::<Int64Type>().values();

@@ -8,9 +8,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::funnel_state::{
-    self, FunnelAccumulator, FunnelGroups, Output, Params, coerce, layout,
-};
+use super::funnel_state::{self, FunnelAccumulator, FunnelGroups, Output, Params, coerce, layout};
 
 const NAME: &str = "window_funnel";
 
@@ -45,7 +43,10 @@ const NAME: &str = "window_funnel";
         `strict_deduplication`, `strict_order`, `strict_increase`."
     ),
     argument(name = "ts", description = "Event time: TIMESTAMP or integer."),
-    argument(name = "cond1", description = "BOOLEAN condition of step 1 (up to 32 steps).")
+    argument(
+        name = "cond1",
+        description = "BOOLEAN condition of step 1 (up to 32 steps)."
+    )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct WindowFunnel {
@@ -86,7 +87,11 @@ impl AggregateUDFImpl for WindowFunnel {
 
     fn accumulator(&self, acc_args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let params = Params::from_args(NAME, &acc_args)?;
-        Ok(Box::new(FunnelAccumulator::new(NAME, params, Output::Level)))
+        Ok(Box::new(FunnelAccumulator::new(
+            NAME,
+            params,
+            Output::Level,
+        )))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -134,13 +139,32 @@ mod tests {
     #[test]
     fn strict_modes() {
         // A B B C: the repeated B stops the scan at level 2.
-        assert_eq!(level(&[(1, 1), (2, 2), (3, 2), (4, 3)], 3, 10, "strict_deduplication"), 2);
+        assert_eq!(
+            level(
+                &[(1, 1), (2, 2), (3, 2), (4, 3)],
+                3,
+                10,
+                "strict_deduplication"
+            ),
+            2
+        );
         // A B A B: a repeated step 1 is a restart; the second B is the duplicate.
-        assert_eq!(level(&[(1, 1), (2, 2), (3, 1), (4, 2)], 3, 10, "strict_deduplication"), 2);
+        assert_eq!(
+            level(
+                &[(1, 1), (2, 2), (3, 1), (4, 2)],
+                3,
+                10,
+                "strict_deduplication"
+            ),
+            2
+        );
         // A x B with a non-matching row x.
         assert_eq!(level(&[(1, 1), (2, 0), (3, 2)], 2, 10, "strict_order"), 1);
         // A C B C: C before B stops the scan.
-        assert_eq!(level(&[(1, 1), (2, 3), (3, 2), (4, 3)], 3, 10, "strict_order"), 1);
+        assert_eq!(
+            level(&[(1, 1), (2, 3), (3, 2), (4, 3)], 3, 10, "strict_order"),
+            1
+        );
         // One row filling two steps at the same time.
         assert_eq!(level(&[(1, 1), (1, 2)], 2, 10, ""), 2);
         assert_eq!(level(&[(1, 1), (1, 2)], 2, 10, "strict_increase"), 1);
