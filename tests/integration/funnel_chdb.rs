@@ -306,6 +306,9 @@ const MODES: &[&str] = &[
     "strict_order,strict_increase",
     "strict_deduplication,strict_increase",
     "strict_deduplication,strict_order,strict_increase",
+    "strict_order,allow_reentry",
+    "strict_deduplication,strict_order,allow_reentry",
+    "strict_order,strict_increase,allow_reentry",
 ];
 
 /// Condition lists: plain steps, overlapping steps (one row fills several), a repeated

@@ -122,6 +122,7 @@ pub(crate) struct Modes {
     pub dedup: bool,
     pub order: bool,
     pub increase: bool,
+    pub reentry: bool,
 }
 
 impl Modes {
@@ -139,21 +140,25 @@ impl Modes {
                          'strict_deduplication'"
                     );
                 }
-                "strict_once" | "allow_reentry" => {
+                "allow_reentry" => modes.reentry = true,
+                "strict_once" => {
                     return plan_err!(
                         "{function}: argument 2 (mode): '{word}' is not supported yet; \
                          supported modes are strict_deduplication, strict_order, \
-                         strict_increase"
+                         strict_increase, allow_reentry"
                     );
                 }
                 other => {
                     return plan_err!(
                         "{function}: argument 2 (mode): unknown mode '{other}'; expected a \
                          comma-separated list of strict_deduplication, strict_order, \
-                         strict_increase"
+                         strict_increase, allow_reentry"
                     );
                 }
             }
+        }
+        if modes.reentry && !modes.order {
+            return plan_err!("{function}: argument 2 (mode): allow_reentry requires strict_order");
         }
         Ok(modes)
     }
@@ -366,6 +371,10 @@ pub(crate) fn scan(
             let level = slots.iter().take(steps).take_while(|s| s.is_some()).count();
             return finish(level, &chains);
         } else if modes.order && first_event && slots[k - 1].is_none() {
+            if modes.reentry {
+                // allow_reentry: a step that comes too early is skipped, not a violation.
+                continue;
+            }
             let level = slots.iter().take(steps).take_while(|s| s.is_some()).count();
             return finish(level, &chains);
         } else if let Some((first, last)) = slots[k - 1] {

@@ -21,7 +21,10 @@ const NAME: &str = "window_funnel";
     progress; rows with a NULL argument are skipped. Modes (comma-separated): \
     `strict_deduplication` (a repeated step >= 2 stops the scan), `strict_order` (a row \
     matching no condition, or a step whose previous step is unset, stops the scan) and \
-    `strict_increase` (each step strictly later than the previous one).",
+    `strict_increase` (each step strictly later than the previous one) and, with \
+    `strict_order`, `allow_reentry` (a step that comes before its previous step is \
+    skipped instead of stopping the scan, as in ClickHouse 26.9). `strict_once` is not \
+    supported and is rejected.",
     syntax_example = "window_funnel(window, [mode,] ts, cond1, ..., condN)",
     sql_example = r#"```sql
 > SELECT window_funnel(INTERVAL '1 hour', ts, kind = 'view', kind = 'cart', kind = 'pay')
@@ -40,7 +43,7 @@ const NAME: &str = "window_funnel";
     argument(
         name = "mode",
         description = "Optional constant string: `''` or a comma-separated list of \
-        `strict_deduplication`, `strict_order`, `strict_increase`."
+        `strict_deduplication`, `strict_order`, `strict_increase`, `allow_reentry`."
     ),
     argument(name = "ts", description = "Event time: TIMESTAMP or integer."),
     argument(
