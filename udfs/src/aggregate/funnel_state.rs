@@ -459,12 +459,13 @@ impl FunnelGroups {
         self.heap += (list.capacity() - before) * EVENT_BYTES;
     }
 
-    fn add_rows(
-        &mut self,
+    /// The batch's timestamps, per-row condition bits and which rows count (every
+    /// argument non-NULL and the FILTER true).
+    fn row_masks(
+        &self,
         values: &[ArrayRef],
-        group_of: impl Fn(usize) -> usize,
         opt_filter: Option<&BooleanArray>,
-    ) -> Result<()> {
+    ) -> Result<(Int64Array, Vec<u32>, Option<NullBuffer>)> {
         let layout = self.params.layout;
         let ts = ts_values(self.function, &values[layout.ts_pos])?;
         let rows = ts.len();
@@ -489,6 +490,16 @@ impl FunnelGroups {
             valid = NullBuffer::union(valid.as_ref(), Some(&keep));
             valid = NullBuffer::union(valid.as_ref(), filter.nulls());
         }
+        Ok((ts, masks, valid))
+    }
+
+    fn add_rows(
+        &mut self,
+        values: &[ArrayRef],
+        group_of: impl Fn(usize) -> usize,
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<()> {
+        let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
         let order = self.params.modes.order;
         let ts_raw = ts.values();
         for (i, &mask) in masks.iter().enumerate() {
@@ -671,13 +682,45 @@ impl GroupsAccumulator for FunnelGroups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        // Every row becomes the partial state of a group of its own.
-        let rows = values.first().map_or(0, |v| v.len());
-        let mut single = FunnelGroups::new(self.function, self.params.clone(), self.output);
-        single.resize(rows);
-        single.add_rows(values, |i| i, opt_filter)?;
-        let (events, seen) = single.take(EmitTo::All);
-        Self::state_arrays(events, &seen)
+        // Every row becomes the partial state of a group of its own, built directly as
+        // lists (no per-row allocation): one event per true condition, `(ts, 0)` for a
+        // matching-nothing row under strict_order, a NULL list for a skipped row.
+        let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
+        let order = self.params.modes.order;
+        let mut offsets = Vec::with_capacity(masks.len() + 1);
+        let mut ts_out = Vec::with_capacity(masks.len());
+        let mut steps = Vec::with_capacity(masks.len());
+        offsets.push(0i32);
+        for (i, (&mask, &t)) in masks.iter().zip(ts.values().iter()).enumerate() {
+            if valid.as_ref().is_none_or(|v| v.is_valid(i)) {
+                if mask == 0 && order {
+                    ts_out.push(t);
+                    steps.push(0u8);
+                }
+                let mut m = mask;
+                while m != 0 {
+                    ts_out.push(t);
+                    steps.push((m.trailing_zeros() + 1) as u8);
+                    m &= m - 1;
+                }
+            }
+            offsets.push(i32::try_from(ts_out.len()).unwrap_or(i32::MAX));
+        }
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+        Ok(vec![
+            Arc::new(ListArray::try_new(
+                Arc::new(Field::new_list_field(DataType::Int64, false)),
+                offsets.clone(),
+                Arc::new(Int64Array::from(ts_out)),
+                valid.clone(),
+            )?),
+            Arc::new(ListArray::try_new(
+                Arc::new(Field::new_list_field(DataType::UInt8, false)),
+                offsets,
+                Arc::new(UInt8Array::from(steps)),
+                valid,
+            )?),
+        ])
     }
 
     fn size(&self) -> usize {
