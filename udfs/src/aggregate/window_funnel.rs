@@ -120,7 +120,84 @@ impl AggregateUDFImpl for WindowFunnel {
 
 #[cfg(test)]
 mod tests {
-    use super::funnel_state::{Modes, scan};
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Int64Array};
+    use datafusion::arrow::datatypes::{DataType, UInt8Type};
+    use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
+
+    use super::funnel_state::{
+        FunnelAccumulator, FunnelGroups, Layout, Modes, Output, Params, scan,
+    };
+
+    fn params() -> Params {
+        Params {
+            layout: Layout {
+                has_mode: false,
+                ts_pos: 1,
+                steps: 2,
+            },
+            modes: Modes::default(),
+            window: 10,
+            ts_type: DataType::Int64,
+            nullable_input: false,
+        }
+    }
+
+    /// Arguments (window, ts, c1, c2) of six rows in three groups.
+    fn batch() -> (Vec<ArrayRef>, Vec<usize>) {
+        let window: ArrayRef = Arc::new(Int64Array::from(vec![10; 6]));
+        let ts: ArrayRef = Arc::new(Int64Array::from(vec![5, 0, 3, 20, 1, 2]));
+        let c1: ArrayRef = Arc::new(BooleanArray::from(vec![
+            false, true, true, false, true, false,
+        ]));
+        let c2: ArrayRef = Arc::new(BooleanArray::from(vec![
+            true, false, false, true, false, false,
+        ]));
+        (vec![window, ts, c1, c2], vec![0, 0, 1, 1, 2, 2])
+    }
+
+    #[test]
+    fn groups_state_merge_and_partial_emit_match_the_plain_accumulator() {
+        let (values, groups) = batch();
+        // Two partial accumulators each see half of the rows; a final one merges them.
+        let mut final_acc = FunnelGroups::new("t", params(), Output::Level);
+        for half in [0..3, 3..6] {
+            let mut partial = FunnelGroups::new("t", params(), Output::Level);
+            let slice: Vec<ArrayRef> = values
+                .iter()
+                .map(|v| v.slice(half.start, half.len()))
+                .collect();
+            partial
+                .update_batch(&slice, &groups[half.clone()], None, 3)
+                .expect("update");
+            let state = partial.state(EmitTo::All).expect("state");
+            // State row i is the partial's group i.
+            final_acc.merge_batch(&state, &[0, 1, 2], 3).expect("merge");
+        }
+        let first = final_acc.evaluate(EmitTo::First(2)).expect("first");
+        let rest = final_acc.evaluate(EmitTo::All).expect("rest");
+        let got: Vec<u8> = first
+            .as_primitive::<UInt8Type>()
+            .values()
+            .iter()
+            .chain(rest.as_primitive::<UInt8Type>().values().iter())
+            .copied()
+            .collect();
+        // g0: step 1 at 0, step 2 at 5; g1: step 2 at 20 is outside 3 + 10; g2: step 1.
+        assert_eq!(got, vec![2, 1, 1]);
+        for (g, want) in got.iter().enumerate() {
+            let rows: Vec<usize> = (0..6).filter(|&i| groups[i] == g).collect();
+            let mut acc = FunnelAccumulator::new("t", params(), Output::Level);
+            for i in rows {
+                let row: Vec<ArrayRef> = values.iter().map(|v| v.slice(i, 1)).collect();
+                acc.update_batch(&row).expect("update");
+            }
+            let value = acc.evaluate().expect("evaluate");
+            assert_eq!(value, datafusion::common::ScalarValue::UInt8(Some(*want)));
+        }
+        assert!(final_acc.size() > 0);
+    }
 
     fn level(events: &[(i64, u8)], steps: usize, window: i64, mode: &str) -> usize {
         let modes = Modes::parse("t", mode).expect("mode");
