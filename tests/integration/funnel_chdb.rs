@@ -309,6 +309,8 @@ const MODES: &[&str] = &[
     "strict_order,allow_reentry",
     "strict_deduplication,strict_order,allow_reentry",
     "strict_order,strict_increase,allow_reentry",
+    "strict_once",
+    "strict_once,strict_increase",
 ];
 
 /// Condition lists: plain steps, overlapping steps (one row fills several), a repeated

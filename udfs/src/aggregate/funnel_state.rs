@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, PrimitiveArray, UInt8Array,
+    UInt32Array,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, UInt8Type};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, UInt32Type};
 use datafusion::common::{ScalarValue, exec_err, internal_err, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -123,6 +124,7 @@ pub(crate) struct Modes {
     pub order: bool,
     pub increase: bool,
     pub reentry: bool,
+    pub once: bool,
 }
 
 impl Modes {
@@ -141,21 +143,21 @@ impl Modes {
                     );
                 }
                 "allow_reentry" => modes.reentry = true,
-                "strict_once" => {
-                    return plan_err!(
-                        "{function}: argument 2 (mode): '{word}' is not supported yet; \
-                         supported modes are strict_deduplication, strict_order, \
-                         strict_increase, allow_reentry"
-                    );
-                }
+                "strict_once" => modes.once = true,
                 other => {
                     return plan_err!(
                         "{function}: argument 2 (mode): unknown mode '{other}'; expected a \
                          comma-separated list of strict_deduplication, strict_order, \
-                         strict_increase, allow_reentry"
+                         strict_increase, strict_once, allow_reentry"
                     );
                 }
             }
+        }
+        if modes.once && (modes.order || modes.dedup) {
+            return plan_err!(
+                "{function}: argument 2 (mode): strict_once combined with strict_order or \
+                 strict_deduplication is not supported yet"
+            );
         }
         if modes.reentry && !modes.order {
             return plan_err!("{function}: argument 2 (mode): allow_reentry requires strict_order");
@@ -292,7 +294,7 @@ pub(crate) fn state_fields(args: &StateFieldsArgs) -> Vec<FieldRef> {
         )),
         Arc::new(Field::new(
             format!("{}[step]", args.name),
-            DataType::new_list(DataType::UInt8, false),
+            DataType::new_list(DataType::UInt32, false),
             true,
         )),
     ]
@@ -315,7 +317,7 @@ pub(crate) struct Scan {
 
 /// ClickHouse's `windowFunnel` scan over one group's events (sorted here).
 pub(crate) fn scan(
-    events: &mut [(i64, u8)],
+    events: &mut [(i64, u32)],
     steps: usize,
     window: i64,
     modes: Modes,
@@ -331,6 +333,9 @@ pub(crate) fn scan(
     if !modes.order && steps == 1 && !want_times {
         out.level = 1;
         return out;
+    }
+    if modes.once {
+        return scan_once(events, steps, window, modes.increase, want_times);
     }
     events.sort_unstable();
     // slots[k] = (first, last) of the newest chain that reached step k + 1.
@@ -360,7 +365,7 @@ pub(crate) fn scan(
             }
             continue;
         }
-        let k = usize::from(step) - 1;
+        let k = step as usize - 1;
         if k == 0 {
             slots[0] = Some((ts, ts));
             if want_times {
@@ -403,6 +408,118 @@ pub(crate) fn scan(
     finish(level, &chains)
 }
 
+/// `strict_once`: the deepest chain in which every step comes from a different row.
+///
+/// `events` hold one entry per row, `(ts, condition bits)`. Rows are taken in groups of
+/// equal timestamps. Before a group, `slots[k]` is the newest start of a chain that
+/// reached step k + 1 (newest is best, as in the default scan); chains from earlier
+/// groups use other rows, so only steps taken inside one group can compete for rows.
+/// For each entry level, the steps the chain can go on to inside the group are the
+/// longest prefix that has distinct rows (bipartite matching by augmenting paths).
+/// Checked against ClickHouse 26.9 by the differential tests.
+fn scan_once(
+    events: &mut [(i64, u32)],
+    steps: usize,
+    window: i64,
+    increase: bool,
+    want_times: bool,
+) -> Scan {
+    events.sort_unstable_by_key(|e| e.0);
+    let mut slots: [Option<i64>; MAX_STEPS] = [None; MAX_STEPS];
+    let mut chains = vec![[0i64; MAX_STEPS]; if want_times { steps } else { 0 }];
+    let mut updates: Vec<(usize, i64, usize)> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    let mut visited: Vec<bool> = Vec::new();
+    let mut start = 0;
+    while start < events.len() {
+        let t = events[start].0;
+        let mut end = start;
+        while end < events.len() && events[end].0 == t {
+            end += 1;
+        }
+        let rows: Vec<u32> = events[start..end].iter().map(|e| e.1).collect();
+        updates.clear();
+        for entry in 0..steps {
+            let first = if entry == 0 {
+                t
+            } else {
+                match slots[entry - 1] {
+                    Some(f) if t <= f.saturating_add(window) => f,
+                    _ => continue,
+                }
+            };
+            // owner[r] = the step (0-based) row r fills in this chain, or usize::MAX.
+            owner.clear();
+            owner.resize(rows.len(), usize::MAX);
+            let mut level = entry;
+            let max_level = if increase {
+                (entry + 1).min(steps)
+            } else {
+                steps
+            };
+            while level < max_level {
+                visited.clear();
+                visited.resize(rows.len(), false);
+                if !augment(level, &rows, &mut owner, &mut visited) {
+                    break;
+                }
+                level += 1;
+                updates.push((level, first, entry));
+            }
+        }
+        // Chains as they were before this group (updates must not read each other).
+        let before = if want_times {
+            chains.clone()
+        } else {
+            Vec::new()
+        };
+        for &(level, first, entry) in &updates {
+            let slot = &mut slots[level - 1];
+            if slot.is_none_or(|f| first > f) {
+                *slot = Some(first);
+                if want_times {
+                    let mut chain = if entry == 0 {
+                        [0; MAX_STEPS]
+                    } else {
+                        before[entry - 1]
+                    };
+                    chain[entry..level].fill(t);
+                    chains[level - 1] = chain;
+                }
+            }
+        }
+        start = end;
+    }
+    let level = slots
+        .iter()
+        .take(steps)
+        .rposition(|s| s.is_some())
+        .map_or(0, |p| p + 1);
+    let mut out = Scan {
+        level,
+        times: [0; MAX_STEPS],
+    };
+    if want_times && level > 0 {
+        out.times = chains[level - 1];
+    }
+    out
+}
+
+/// Kuhn's augmenting path: give step `step` (0-based) a row, moving other steps.
+fn augment(step: usize, rows: &[u32], owner: &mut [usize], visited: &mut [bool]) -> bool {
+    for r in 0..rows.len() {
+        if rows[r] & (1 << step) == 0 || visited[r] {
+            continue;
+        }
+        visited[r] = true;
+        if owner[r] == usize::MAX || augment(owner[r], rows, owner, visited) {
+            owner[r] = step;
+            return true;
+        }
+    }
+    false
+}
+
 /// The `ts` column as plain i64 values (timestamps are reinterpreted, not converted).
 fn ts_values(function: &str, array: &ArrayRef) -> Result<Int64Array> {
     match array.data_type() {
@@ -425,13 +542,13 @@ pub(crate) struct FunnelGroups {
     function: &'static str,
     params: Params,
     output: Output,
-    events: Vec<Vec<(i64, u8)>>,
+    events: Vec<Vec<(i64, u32)>>,
     seen: Vec<bool>,
     /// Heap bytes held by the event lists.
     heap: usize,
 }
 
-const EVENT_BYTES: usize = size_of::<(i64, u8)>();
+const EVENT_BYTES: usize = size_of::<(i64, u32)>();
 
 impl FunnelGroups {
     pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
@@ -452,7 +569,7 @@ impl FunnelGroups {
         }
     }
 
-    fn push(&mut self, group: usize, event: (i64, u8)) {
+    fn push(&mut self, group: usize, event: (i64, u32)) {
         let list = &mut self.events[group];
         let before = list.capacity();
         list.push(event);
@@ -501,6 +618,7 @@ impl FunnelGroups {
     ) -> Result<()> {
         let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
         let order = self.params.modes.order;
+        let once = self.params.modes.once;
         let ts_raw = ts.values();
         for (i, &mask) in masks.iter().enumerate() {
             if valid.as_ref().is_some_and(|v| v.is_null(i)) {
@@ -514,11 +632,16 @@ impl FunnelGroups {
                 }
                 continue;
             }
+            if once {
+                // strict_once keeps rows whole: one entry with all its condition bits.
+                self.push(g, (ts_raw[i], mask));
+                continue;
+            }
             let mut m = mask;
             while m != 0 {
                 let bit = m.trailing_zeros();
                 m &= m - 1;
-                self.push(g, (ts_raw[i], (bit + 1) as u8));
+                self.push(g, (ts_raw[i], bit + 1));
             }
         }
         Ok(())
@@ -532,7 +655,7 @@ impl FunnelGroups {
             return internal_err!("{}: unexpected partial state types", self.function);
         };
         let ts_values = ts.values().as_primitive::<Int64Type>().values();
-        let step_values = steps.values().as_primitive::<UInt8Type>().values();
+        let step_values = steps.values().as_primitive::<UInt32Type>().values();
         let ts_offsets = ts.value_offsets();
         let step_offsets = steps.value_offsets();
         for row in 0..ts.len() {
@@ -559,7 +682,7 @@ impl FunnelGroups {
         Ok(())
     }
 
-    fn take(&mut self, emit_to: EmitTo) -> (Vec<Vec<(i64, u8)>>, Vec<bool>) {
+    fn take(&mut self, emit_to: EmitTo) -> (Vec<Vec<(i64, u32)>>, Vec<bool>) {
         let events = emit_to.take_needed(&mut self.events);
         let seen = emit_to.take_needed(&mut self.seen);
         let freed: usize = events.iter().map(|e| e.capacity() * EVENT_BYTES).sum();
@@ -567,7 +690,7 @@ impl FunnelGroups {
         (events, seen)
     }
 
-    fn finish(&self, mut events: Vec<Vec<(i64, u8)>>, seen: &[bool]) -> Result<ArrayRef> {
+    fn finish(&self, mut events: Vec<Vec<(i64, u32)>>, seen: &[bool]) -> Result<ArrayRef> {
         let p = &self.params;
         let null_if_unseen = p.nullable_input;
         let nulls = if null_if_unseen && seen.iter().any(|s| !s) {
@@ -607,7 +730,7 @@ impl FunnelGroups {
         }
     }
 
-    fn state_arrays(events: Vec<Vec<(i64, u8)>>, seen: &[bool]) -> Result<Vec<ArrayRef>> {
+    fn state_arrays(events: Vec<Vec<(i64, u32)>>, seen: &[bool]) -> Result<Vec<ArrayRef>> {
         let total: usize = events.iter().map(Vec::len).sum();
         let mut ts = Vec::with_capacity(total);
         let mut steps = Vec::with_capacity(total);
@@ -636,9 +759,9 @@ impl FunnelGroups {
             nulls.clone(),
         )?;
         let step_list = ListArray::try_new(
-            Arc::new(Field::new_list_field(DataType::UInt8, false)),
+            Arc::new(Field::new_list_field(DataType::UInt32, false)),
             offsets,
-            Arc::new(UInt8Array::from(steps)),
+            Arc::new(UInt32Array::from(steps)),
             nulls,
         )?;
         Ok(vec![Arc::new(ts_list), Arc::new(step_list)])
@@ -687,6 +810,7 @@ impl GroupsAccumulator for FunnelGroups {
         // matching-nothing row under strict_order, a NULL list for a skipped row.
         let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
         let order = self.params.modes.order;
+        let once = self.params.modes.once;
         let mut offsets = Vec::with_capacity(masks.len() + 1);
         let mut ts_out = Vec::with_capacity(masks.len());
         let mut steps = Vec::with_capacity(masks.len());
@@ -695,13 +819,18 @@ impl GroupsAccumulator for FunnelGroups {
             if valid.as_ref().is_none_or(|v| v.is_valid(i)) {
                 if mask == 0 && order {
                     ts_out.push(t);
-                    steps.push(0u8);
+                    steps.push(0u32);
                 }
-                let mut m = mask;
-                while m != 0 {
+                if once && mask != 0 {
                     ts_out.push(t);
-                    steps.push((m.trailing_zeros() + 1) as u8);
-                    m &= m - 1;
+                    steps.push(mask);
+                } else {
+                    let mut m = mask;
+                    while m != 0 {
+                        ts_out.push(t);
+                        steps.push(m.trailing_zeros() + 1);
+                        m &= m - 1;
+                    }
                 }
             }
             offsets.push(i32::try_from(ts_out.len()).unwrap_or(i32::MAX));
@@ -715,9 +844,9 @@ impl GroupsAccumulator for FunnelGroups {
                 valid.clone(),
             )?),
             Arc::new(ListArray::try_new(
-                Arc::new(Field::new_list_field(DataType::UInt8, false)),
+                Arc::new(Field::new_list_field(DataType::UInt32, false)),
                 offsets,
-                Arc::new(UInt8Array::from(steps)),
+                Arc::new(UInt32Array::from(steps)),
                 valid,
             )?),
         ])
@@ -726,7 +855,7 @@ impl GroupsAccumulator for FunnelGroups {
     fn size(&self) -> usize {
         size_of::<Self>()
             + self.heap
-            + self.events.capacity() * size_of::<Vec<(i64, u8)>>()
+            + self.events.capacity() * size_of::<Vec<(i64, u32)>>()
             + self.seen.capacity()
     }
 }

@@ -23,8 +23,8 @@ const NAME: &str = "window_funnel";
     matching no condition, or a step whose previous step is unset, stops the scan) and \
     `strict_increase` (each step strictly later than the previous one) and, with \
     `strict_order`, `allow_reentry` (a step that comes before its previous step is \
-    skipped instead of stopping the scan, as in ClickHouse 26.9). `strict_once` is not \
-    supported and is rejected.",
+    skipped instead of stopping the scan, as in ClickHouse 26.9), and `strict_once` (a \
+    row fills at most one step of a chain; alone or with `strict_increase`).",
     syntax_example = "window_funnel(window, [mode,] ts, cond1, ..., condN)",
     sql_example = r#"```sql
 > SELECT window_funnel(INTERVAL '1 hour', ts, kind = 'view', kind = 'cart', kind = 'pay')
@@ -43,7 +43,8 @@ const NAME: &str = "window_funnel";
     argument(
         name = "mode",
         description = "Optional constant string: `''` or a comma-separated list of \
-        `strict_deduplication`, `strict_order`, `strict_increase`, `allow_reentry`."
+        `strict_deduplication`, `strict_order`, `strict_increase`, `strict_once`, \
+        `allow_reentry`."
     ),
     argument(name = "ts", description = "Event time: TIMESTAMP or integer."),
     argument(
