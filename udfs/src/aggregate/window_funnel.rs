@@ -200,7 +200,7 @@ mod tests {
         assert!(final_acc.size() > 0);
     }
 
-    fn level(events: &[(i64, u8)], steps: usize, window: i64, mode: &str) -> usize {
+    fn level(events: &[(i64, u32)], steps: usize, window: i64, mode: &str) -> usize {
         let modes = Modes::parse("t", mode).expect("mode");
         scan(&mut events.to_vec(), steps, window, modes, false).level
     }
