@@ -150,10 +150,10 @@ SELECT l, count(*) AS n FROM lvl GROUP BY l ORDER BY l"""
 def histogram(text: str):
     rows = []
     for line in text.strip().splitlines():
-        if line.startswith("QUERY_SECONDS") or not line or line[0].isalpha():
+        parts = line.split(",")
+        if len(parts) < 2 or not parts[0].strip().isdigit():
             continue
-        a, b = line.split(",")[:2]
-        rows.append((int(a), int(b)))
+        rows.append((int(parts[0]), int(parts[1])))
     return rows
 
 
@@ -196,7 +196,7 @@ def main() -> None:
         results["DuckDB plain SQL"] = (s, mem)
         duck = histogram(text)
         if duck != ours:
-            print(f"note: DuckDB histogram differs: {duck} vs {ours}", file=sys.stderr)
+            print(f"note: DuckDB histogram differs: {duck} vs {ours}\n{text[:300]}")
     base = results["plinkdb window_funnel"][0]
     print(f"{args.events:,} events, {args.persons:,} persons, levels {ours}")
     print(f"{'engine':28} {'seconds':>8} {'vs plinkdb':>10} {'peak MiB':>9}")
