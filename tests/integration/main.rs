@@ -3,6 +3,8 @@
 
 mod cli;
 mod errors;
+mod funnel_chdb;
+mod funnel_examples;
 mod pruning;
 mod s3;
 mod support;

@@ -8,9 +8,10 @@
 use std::sync::Arc;
 
 use datafusion::error::Result;
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
+pub mod aggregate;
 mod args;
 mod macros;
 pub mod scalar;
@@ -20,6 +21,11 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
     scalar::functions()
 }
 
+/// Every aggregate function plinkdb adds (funnels, retention).
+pub fn all_aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    aggregate::functions()
+}
+
 /// Registers every plinkdb function with `ctx`.
 ///
 /// # Errors
@@ -27,6 +33,9 @@ pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
 pub fn register_all(ctx: &SessionContext) -> Result<()> {
     for udf in all_scalar_functions() {
         ctx.register_udf(udf.as_ref().clone());
+    }
+    for udaf in all_aggregate_functions() {
+        ctx.register_udaf(udaf.as_ref().clone());
     }
     Ok(())
 }
@@ -49,6 +58,18 @@ mod tests {
             assert!(udf.documentation().is_some(), "{name} has no documentation");
             assert!(
                 builtin.udf(&name).is_err(),
+                "{name} shadows a DataFusion built-in"
+            );
+        }
+        for udaf in all_aggregate_functions() {
+            let name = udaf.name().to_string();
+            assert!(seen.insert(name.clone()), "duplicate function {name}");
+            assert!(
+                udaf.documentation().is_some(),
+                "{name} has no documentation"
+            );
+            assert!(
+                builtin.udaf(&name).is_err(),
                 "{name} shadows a DataFusion built-in"
             );
         }

@@ -1,0 +1,904 @@
+//! Shared machinery of `window_funnel` and `funnel_step_times`: argument layout and
+//! checks, the per-group event lists, and ClickHouse's `windowFunnel` scan.
+//!
+//! Each accepted row adds one `(ts, step)` event per true condition (`step` is 1-based);
+//! under `strict_order` a row matching nothing adds `(ts, 0)`. Rows with a NULL in any
+//! argument are skipped, as in ClickHouse. Finalising sorts by `(ts, step)` and runs one
+//! linear scan, so the answer does not depend on arrival order or on how partial states
+//! were split across partitions.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, PrimitiveArray, UInt8Array,
+    UInt32Array,
+};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, UInt32Type};
+use datafusion::common::{ScalarValue, exec_err, internal_err, plan_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
+use datafusion::physical_expr::expressions::Literal;
+
+/// ClickHouse's limit on the number of conditions.
+pub(crate) const MAX_STEPS: usize = 32;
+
+/// Where the arguments of a funnel call are, decided from their types alone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Layout {
+    /// Whether argument 2 is the mode string.
+    pub has_mode: bool,
+    /// 0-based position of `ts`.
+    pub ts_pos: usize,
+    /// Number of step conditions.
+    pub steps: usize,
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Checks the argument types of `window_funnel`-style calls and returns the layout.
+pub(crate) fn layout(function: &str, types: &[DataType]) -> Result<Layout> {
+    let usage = "(window, [mode,] ts, cond1, ..., condN)";
+    if types.len() < 3 {
+        return plan_err!(
+            "{function}: expected {usage}, got {} arguments",
+            types.len()
+        );
+    }
+    let has_mode = is_string(&types[1]) || types[1] == DataType::Null && types.len() > 3;
+    let ts_pos = if has_mode { 2 } else { 1 };
+    if types.len() < ts_pos + 2 {
+        return plan_err!(
+            "{function}: expected {usage}: at least one condition after ts (argument {})",
+            ts_pos + 1
+        );
+    }
+    let steps = types.len() - ts_pos - 1;
+    if steps > MAX_STEPS {
+        return plan_err!("{function}: at most {MAX_STEPS} conditions, got {steps}");
+    }
+    let ts = &types[ts_pos];
+    let ts_is_time = matches!(ts, DataType::Timestamp(_, _));
+    if !ts_is_time && !ts.is_integer() {
+        return plan_err!(
+            "{function}: argument {} (ts) must be a TIMESTAMP or an integer, got {ts}",
+            ts_pos + 1
+        );
+    }
+    match &types[0] {
+        DataType::Interval(_) if !ts_is_time => {
+            return plan_err!(
+                "{function}: argument 1 (window) is an INTERVAL but argument {} (ts) is \
+                 the integer type {ts}; give the window in the same integer units",
+                ts_pos + 1
+            );
+        }
+        DataType::Interval(_) => {}
+        t if t.is_integer() => {}
+        t => {
+            return plan_err!(
+                "{function}: argument 1 (window) must be an INTERVAL or an integer, got {t}"
+            );
+        }
+    }
+    for (i, t) in types.iter().enumerate().skip(ts_pos + 1) {
+        if !matches!(t, DataType::Boolean | DataType::Null) {
+            return plan_err!(
+                "{function}: argument {} (condition {}) must be BOOLEAN, got {t}",
+                i + 1,
+                i - ts_pos
+            );
+        }
+    }
+    Ok(Layout {
+        has_mode,
+        ts_pos,
+        steps,
+    })
+}
+
+/// The types the planner casts the arguments to.
+pub(crate) fn coerce(function: &str, types: &[DataType]) -> Result<Vec<DataType>> {
+    let layout = layout(function, types)?;
+    Ok(types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match i {
+            0 if t.is_integer() => DataType::Int64,
+            1 if layout.has_mode => DataType::Utf8,
+            i if i == layout.ts_pos && t.is_integer() => DataType::Int64,
+            i if i > layout.ts_pos => DataType::Boolean,
+            _ => t.clone(),
+        })
+        .collect())
+}
+
+/// Funnel options, from the mode string.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Modes {
+    pub dedup: bool,
+    pub order: bool,
+    pub increase: bool,
+    pub reentry: bool,
+    pub once: bool,
+}
+
+impl Modes {
+    /// Parses ClickHouse's comma-separated mode list; `''` is the default mode.
+    pub(crate) fn parse(function: &str, text: &str) -> Result<Self> {
+        let mut modes = Self::default();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            match word {
+                "strict_deduplication" => modes.dedup = true,
+                "strict_order" => modes.order = true,
+                "strict_increase" => modes.increase = true,
+                "strict" => {
+                    return plan_err!(
+                        "{function}: argument 2 (mode): 'strict' is replaced with \
+                         'strict_deduplication'"
+                    );
+                }
+                "allow_reentry" => modes.reentry = true,
+                "strict_once" => modes.once = true,
+                other => {
+                    return plan_err!(
+                        "{function}: argument 2 (mode): unknown mode '{other}'; expected a \
+                         comma-separated list of strict_deduplication, strict_order, \
+                         strict_increase, strict_once, allow_reentry"
+                    );
+                }
+            }
+        }
+        if modes.once && (modes.order || modes.dedup) {
+            return plan_err!(
+                "{function}: argument 2 (mode): strict_once combined with strict_order or \
+                 strict_deduplication is not supported yet"
+            );
+        }
+        if modes.reentry && !modes.order {
+            return plan_err!("{function}: argument 2 (mode): allow_reentry requires strict_order");
+        }
+        Ok(modes)
+    }
+}
+
+/// Everything a funnel accumulator needs, read from the physical call.
+#[derive(Debug, Clone)]
+pub(crate) struct Params {
+    pub layout: Layout,
+    pub modes: Modes,
+    /// The window in `ts` units.
+    pub window: i64,
+    /// The type of `ts` (after coercion).
+    pub ts_type: DataType,
+    /// Whether any argument may be NULL (then a group with no complete row gives NULL).
+    pub nullable_input: bool,
+}
+
+fn literal<'a>(
+    function: &str,
+    args: &'a AccumulatorArgs,
+    position: usize,
+    name: &str,
+) -> Result<&'a ScalarValue> {
+    match args
+        .exprs
+        .get(position)
+        .and_then(|e| e.downcast_ref::<Literal>())
+    {
+        Some(lit) => Ok(lit.value()),
+        None => plan_err!(
+            "{function}: argument {} ({name}) must be a constant",
+            position + 1
+        ),
+    }
+}
+
+fn nanos_per_unit(unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Second => 1_000_000_000,
+        TimeUnit::Millisecond => 1_000_000,
+        TimeUnit::Microsecond => 1_000,
+        TimeUnit::Nanosecond => 1,
+    }
+}
+
+impl Params {
+    /// Reads and checks the constant window and mode of a call.
+    pub(crate) fn from_args(function: &str, args: &AccumulatorArgs) -> Result<Self> {
+        let types: Vec<DataType> = args
+            .expr_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let layout = layout(function, &types)?;
+        let ts_type = types[layout.ts_pos].clone();
+        let modes = if layout.has_mode {
+            match literal(function, args, 1, "mode")? {
+                v if v.is_null() => Modes::default(),
+                v => match v.try_as_str().flatten() {
+                    Some(text) => Modes::parse(function, text)?,
+                    None => {
+                        return plan_err!("{function}: argument 2 (mode) must be a string");
+                    }
+                },
+            }
+        } else {
+            Modes::default()
+        };
+        let window_value = literal(function, args, 0, "window")?;
+        let unit_nanos = match &ts_type {
+            DataType::Timestamp(unit, _) => Some(nanos_per_unit(*unit)),
+            _ => None,
+        };
+        let bad_window = |what: &str| {
+            plan_err!(
+                "{function}: argument 1 (window) must be a non-negative constant INTERVAL \
+                 (days, hours, minutes, seconds) or integer, {what}"
+            )
+        };
+        let window = match window_value {
+            ScalarValue::Int64(Some(w)) if *w >= 0 => match unit_nanos {
+                // Integer seconds against a TIMESTAMP; saturate on overflow.
+                Some(n) => w.saturating_mul(1_000_000_000 / n),
+                None => *w,
+            },
+            ScalarValue::IntervalMonthDayNano(Some(v)) => {
+                if v.months != 0 {
+                    return bad_window("got months, whose length varies");
+                }
+                let nanos = i128::from(v.days) * 86_400_000_000_000 + i128::from(v.nanoseconds);
+                if nanos < 0 {
+                    return bad_window("got a negative interval");
+                }
+                let per = i128::from(unit_nanos.unwrap_or(1_000_000_000));
+                i64::try_from(nanos / per).unwrap_or(i64::MAX)
+            }
+            ScalarValue::IntervalDayTime(Some(v)) => {
+                let millis = i128::from(v.days) * 86_400_000 + i128::from(v.milliseconds);
+                if millis < 0 {
+                    return bad_window("got a negative interval");
+                }
+                let per = i128::from(unit_nanos.unwrap_or(1_000_000_000));
+                i64::try_from(millis * 1_000_000 / per).unwrap_or(i64::MAX)
+            }
+            ScalarValue::IntervalYearMonth(_) => {
+                return bad_window("got years/months, whose length varies");
+            }
+            v if v.is_null() => return bad_window("got NULL"),
+            v => return bad_window(&format!("got {v}")),
+        };
+        let nullable_input = args.expr_fields.iter().any(|f| f.is_nullable());
+        Ok(Self {
+            layout,
+            modes,
+            window,
+            ts_type,
+            nullable_input,
+        })
+    }
+}
+
+/// Partial state: the events' timestamps and steps, one list each per group. A NULL
+/// list means the group has not seen a complete row yet.
+pub(crate) fn state_fields(args: &StateFieldsArgs) -> Vec<FieldRef> {
+    vec![
+        Arc::new(Field::new(
+            format!("{}[ts]", args.name),
+            DataType::new_list(DataType::Int64, false),
+            true,
+        )),
+        Arc::new(Field::new(
+            format!("{}[step]", args.name),
+            DataType::new_list(DataType::UInt32, false),
+            true,
+        )),
+    ]
+}
+
+/// What the accumulator returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// The deepest step reached (`window_funnel`).
+    Level,
+    /// The timestamps of the winning chain (`funnel_step_times`).
+    StepTimes,
+}
+
+/// The result of a scan: the level and the winning chain's timestamps.
+pub(crate) struct Scan {
+    pub level: usize,
+    pub times: [i64; MAX_STEPS],
+}
+
+/// ClickHouse's `windowFunnel` scan over one group's events (sorted here).
+pub(crate) fn scan(
+    events: &mut [(i64, u32)],
+    steps: usize,
+    window: i64,
+    modes: Modes,
+    want_times: bool,
+) -> Scan {
+    let mut out = Scan {
+        level: 0,
+        times: [0; MAX_STEPS],
+    };
+    if events.is_empty() {
+        return out;
+    }
+    if !modes.order && steps == 1 && !want_times {
+        out.level = 1;
+        return out;
+    }
+    if modes.once {
+        return scan_once(events, steps, window, modes.increase, want_times);
+    }
+    events.sort_unstable();
+    // slots[k] = (first, last) of the newest chain that reached step k + 1.
+    let mut slots: [Option<(i64, i64)>; MAX_STEPS] = [None; MAX_STEPS];
+    // chains[k] = the timestamps of that chain (only kept when asked for).
+    let mut chains = if want_times {
+        vec![[0i64; MAX_STEPS]; steps]
+    } else {
+        Vec::new()
+    };
+    let mut first_event = false;
+    let finish = |level: usize, chains: &[[i64; MAX_STEPS]]| {
+        let mut s = Scan {
+            level,
+            times: [0; MAX_STEPS],
+        };
+        if level > 0 && !chains.is_empty() {
+            s.times = chains[level - 1];
+        }
+        s
+    };
+    for &(ts, step) in events.iter() {
+        if step == 0 {
+            // Only stored under strict_order: a row that matches no condition.
+            if first_event {
+                break;
+            }
+            continue;
+        }
+        let k = step as usize - 1;
+        if k == 0 {
+            slots[0] = Some((ts, ts));
+            if want_times {
+                chains[0][0] = ts;
+            }
+            first_event = true;
+        } else if modes.dedup && slots[k].is_some() {
+            let level = slots.iter().take(steps).take_while(|s| s.is_some()).count();
+            return finish(level, &chains);
+        } else if modes.order && first_event && slots[k - 1].is_none() {
+            if modes.reentry {
+                // allow_reentry: a step that comes too early is skipped, not a violation.
+                continue;
+            }
+            let level = slots.iter().take(steps).take_while(|s| s.is_some()).count();
+            return finish(level, &chains);
+        } else if let Some((first, last)) = slots[k - 1] {
+            let mut matched = ts <= first.saturating_add(window);
+            if modes.increase {
+                matched = matched && last < ts;
+            }
+            if matched {
+                slots[k] = Some((first, ts));
+                if want_times {
+                    let mut chain = chains[k - 1];
+                    chain[k] = ts;
+                    chains[k] = chain;
+                }
+                if k + 1 == steps {
+                    return finish(steps, &chains);
+                }
+            }
+        }
+    }
+    let level = slots
+        .iter()
+        .take(steps)
+        .rposition(|s| s.is_some())
+        .map_or(0, |p| p + 1);
+    finish(level, &chains)
+}
+
+/// `strict_once`: the deepest chain in which every step comes from a different row.
+///
+/// `events` hold one entry per row, `(ts, condition bits)`. Rows are taken in groups of
+/// equal timestamps. Before a group, `slots[k]` is the newest start of a chain that
+/// reached step k + 1 (newest is best, as in the default scan); chains from earlier
+/// groups use other rows, so only steps taken inside one group can compete for rows.
+/// For each entry level, the steps the chain can go on to inside the group are the
+/// longest prefix that has distinct rows (bipartite matching by augmenting paths).
+/// Checked against ClickHouse 26.9 by the differential tests.
+fn scan_once(
+    events: &mut [(i64, u32)],
+    steps: usize,
+    window: i64,
+    increase: bool,
+    want_times: bool,
+) -> Scan {
+    events.sort_unstable_by_key(|e| e.0);
+    let mut slots: [Option<i64>; MAX_STEPS] = [None; MAX_STEPS];
+    let mut chains = vec![[0i64; MAX_STEPS]; if want_times { steps } else { 0 }];
+    let mut updates: Vec<(usize, i64, usize)> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    let mut visited: Vec<bool> = Vec::new();
+    let mut start = 0;
+    while start < events.len() {
+        let t = events[start].0;
+        let mut end = start;
+        while end < events.len() && events[end].0 == t {
+            end += 1;
+        }
+        let rows: Vec<u32> = events[start..end].iter().map(|e| e.1).collect();
+        updates.clear();
+        for entry in 0..steps {
+            let first = if entry == 0 {
+                t
+            } else {
+                match slots[entry - 1] {
+                    Some(f) if t <= f.saturating_add(window) => f,
+                    _ => continue,
+                }
+            };
+            // owner[r] = the step (0-based) row r fills in this chain, or usize::MAX.
+            owner.clear();
+            owner.resize(rows.len(), usize::MAX);
+            let mut level = entry;
+            let max_level = if increase {
+                (entry + 1).min(steps)
+            } else {
+                steps
+            };
+            while level < max_level {
+                visited.clear();
+                visited.resize(rows.len(), false);
+                if !augment(level, &rows, &mut owner, &mut visited) {
+                    break;
+                }
+                level += 1;
+                updates.push((level, first, entry));
+            }
+        }
+        // Chains as they were before this group (updates must not read each other).
+        let before = if want_times {
+            chains.clone()
+        } else {
+            Vec::new()
+        };
+        for &(level, first, entry) in &updates {
+            let slot = &mut slots[level - 1];
+            if slot.is_none_or(|f| first > f) {
+                *slot = Some(first);
+                if want_times {
+                    let mut chain = if entry == 0 {
+                        [0; MAX_STEPS]
+                    } else {
+                        before[entry - 1]
+                    };
+                    chain[entry..level].fill(t);
+                    chains[level - 1] = chain;
+                }
+            }
+        }
+        start = end;
+    }
+    let level = slots
+        .iter()
+        .take(steps)
+        .rposition(|s| s.is_some())
+        .map_or(0, |p| p + 1);
+    let mut out = Scan {
+        level,
+        times: [0; MAX_STEPS],
+    };
+    if want_times && level > 0 {
+        out.times = chains[level - 1];
+    }
+    out
+}
+
+/// Kuhn's augmenting path: give step `step` (0-based) a row, moving other steps.
+fn augment(step: usize, rows: &[u32], owner: &mut [usize], visited: &mut [bool]) -> bool {
+    for r in 0..rows.len() {
+        if rows[r] & (1 << step) == 0 || visited[r] {
+            continue;
+        }
+        visited[r] = true;
+        if owner[r] == usize::MAX || augment(owner[r], rows, owner, visited) {
+            owner[r] = step;
+            return true;
+        }
+    }
+    false
+}
+
+/// The `ts` column as plain i64 values (timestamps are reinterpreted, not converted).
+fn ts_values(function: &str, array: &ArrayRef) -> Result<Int64Array> {
+    match array.data_type() {
+        DataType::Int64 => Ok(array.as_primitive::<Int64Type>().clone()),
+        DataType::Timestamp(_, _) => {
+            let data = array.to_data().into_builder().data_type(DataType::Int64);
+            Ok(Int64Array::from(data.build()?))
+        }
+        other if other.is_integer() => Ok(cast(array, &DataType::Int64)?
+            .as_primitive::<Int64Type>()
+            .clone()),
+        other => exec_err!("{function}: ts must be a TIMESTAMP or an integer, got {other}"),
+    }
+}
+
+/// The per-group state of every funnel group, also used (with one group) as the plain
+/// [`Accumulator`].
+#[derive(Debug)]
+pub(crate) struct FunnelGroups {
+    function: &'static str,
+    params: Params,
+    output: Output,
+    events: Vec<Vec<(i64, u32)>>,
+    seen: Vec<bool>,
+    /// Heap bytes held by the event lists.
+    heap: usize,
+}
+
+const EVENT_BYTES: usize = size_of::<(i64, u32)>();
+
+impl FunnelGroups {
+    pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
+        Self {
+            function,
+            params,
+            output,
+            events: Vec::new(),
+            seen: Vec::new(),
+            heap: 0,
+        }
+    }
+
+    fn resize(&mut self, total: usize) {
+        if self.events.len() < total {
+            self.events.resize_with(total, Vec::new);
+            self.seen.resize(total, false);
+        }
+    }
+
+    fn push(&mut self, group: usize, event: (i64, u32)) {
+        let list = &mut self.events[group];
+        let before = list.capacity();
+        list.push(event);
+        self.heap += (list.capacity() - before) * EVENT_BYTES;
+    }
+
+    /// The batch's timestamps, per-row condition bits and which rows count (every
+    /// argument non-NULL and the FILTER true).
+    fn row_masks(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<(Int64Array, Vec<u32>, Option<NullBuffer>)> {
+        let layout = self.params.layout;
+        let ts = ts_values(self.function, &values[layout.ts_pos])?;
+        let rows = ts.len();
+        // A row counts only when every argument is non-NULL (ClickHouse skips the row).
+        let mut valid = NullBuffer::union(ts.nulls(), None);
+        let mut masks = vec![0u32; rows];
+        for (j, array) in values.iter().skip(layout.ts_pos + 1).enumerate() {
+            let Some(cond) = array.as_boolean_opt() else {
+                if array.data_type() == &DataType::Null {
+                    valid = Some(NullBuffer::new_null(rows));
+                    continue;
+                }
+                return exec_err!("{}: conditions must be BOOLEAN", self.function);
+            };
+            valid = NullBuffer::union(valid.as_ref(), cond.nulls());
+            for i in cond.values().set_indices() {
+                masks[i] |= 1 << j;
+            }
+        }
+        if let Some(filter) = opt_filter {
+            let keep = NullBuffer::new(filter.values().clone());
+            valid = NullBuffer::union(valid.as_ref(), Some(&keep));
+            valid = NullBuffer::union(valid.as_ref(), filter.nulls());
+        }
+        Ok((ts, masks, valid))
+    }
+
+    fn add_rows(
+        &mut self,
+        values: &[ArrayRef],
+        group_of: impl Fn(usize) -> usize,
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<()> {
+        let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
+        let order = self.params.modes.order;
+        let once = self.params.modes.once;
+        let ts_raw = ts.values();
+        for (i, &mask) in masks.iter().enumerate() {
+            if valid.as_ref().is_some_and(|v| v.is_null(i)) {
+                continue;
+            }
+            let g = group_of(i);
+            self.seen[g] = true;
+            if mask == 0 {
+                if order {
+                    self.push(g, (ts_raw[i], 0));
+                }
+                continue;
+            }
+            if once {
+                // strict_once keeps rows whole: one entry with all its condition bits.
+                self.push(g, (ts_raw[i], mask));
+                continue;
+            }
+            let mut m = mask;
+            while m != 0 {
+                let bit = m.trailing_zeros();
+                m &= m - 1;
+                self.push(g, (ts_raw[i], bit + 1));
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_rows(&mut self, values: &[ArrayRef], group_of: impl Fn(usize) -> usize) -> Result<()> {
+        let (Some(ts), Some(steps)) = (
+            values[0].as_list_opt::<i32>(),
+            values[1].as_list_opt::<i32>(),
+        ) else {
+            return internal_err!("{}: unexpected partial state types", self.function);
+        };
+        let ts_values = ts.values().as_primitive::<Int64Type>().values();
+        let step_values = steps.values().as_primitive::<UInt32Type>().values();
+        let ts_offsets = ts.value_offsets();
+        let step_offsets = steps.value_offsets();
+        for row in 0..ts.len() {
+            if ts.is_null(row) {
+                continue;
+            }
+            let g = group_of(row);
+            self.seen[g] = true;
+            let (a, b) = (ts_offsets[row] as usize, ts_offsets[row + 1] as usize);
+            let s = step_offsets[row] as usize;
+            if step_offsets[row + 1] as usize - s != b - a {
+                return internal_err!("{}: partial state lists differ in length", self.function);
+            }
+            let list = &mut self.events[g];
+            let before = list.capacity();
+            list.extend(
+                ts_values[a..b]
+                    .iter()
+                    .copied()
+                    .zip(step_values[s..s + (b - a)].iter().copied()),
+            );
+            self.heap += (list.capacity() - before) * EVENT_BYTES;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, emit_to: EmitTo) -> (Vec<Vec<(i64, u32)>>, Vec<bool>) {
+        let events = emit_to.take_needed(&mut self.events);
+        let seen = emit_to.take_needed(&mut self.seen);
+        let freed: usize = events.iter().map(|e| e.capacity() * EVENT_BYTES).sum();
+        self.heap = self.heap.saturating_sub(freed);
+        (events, seen)
+    }
+
+    fn finish(&self, mut events: Vec<Vec<(i64, u32)>>, seen: &[bool]) -> Result<ArrayRef> {
+        let p = &self.params;
+        let null_if_unseen = p.nullable_input;
+        let nulls = if null_if_unseen && seen.iter().any(|s| !s) {
+            Some(NullBuffer::from(seen.to_vec()))
+        } else {
+            None
+        };
+        match self.output {
+            Output::Level => {
+                let levels: Vec<u8> = events
+                    .iter_mut()
+                    .map(|e| scan(e, p.layout.steps, p.window, p.modes, false).level as u8)
+                    .collect();
+                Ok(Arc::new(UInt8Array::new(levels.into(), nulls)))
+            }
+            Output::StepTimes => {
+                let mut offsets = Vec::with_capacity(events.len() + 1);
+                offsets.push(0i32);
+                let mut times = Vec::new();
+                for e in events.iter_mut() {
+                    let s = scan(e, p.layout.steps, p.window, p.modes, true);
+                    times.extend_from_slice(&s.times[..s.level]);
+                    offsets.push(times.len() as i32);
+                }
+                let values: ArrayRef = match &p.ts_type {
+                    DataType::Int64 => Arc::new(Int64Array::from(times)),
+                    t => cast(&(Arc::new(Int64Array::from(times)) as ArrayRef), t)?,
+                };
+                let field = Arc::new(Field::new_list_field(p.ts_type.clone(), false));
+                Ok(Arc::new(ListArray::try_new(
+                    field,
+                    OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                    values,
+                    nulls,
+                )?))
+            }
+        }
+    }
+
+    fn state_arrays(events: Vec<Vec<(i64, u32)>>, seen: &[bool]) -> Result<Vec<ArrayRef>> {
+        let total: usize = events.iter().map(Vec::len).sum();
+        let mut ts = Vec::with_capacity(total);
+        let mut steps = Vec::with_capacity(total);
+        let mut offsets = Vec::with_capacity(events.len() + 1);
+        offsets.push(0i32);
+        for e in &events {
+            for &(t, s) in e {
+                ts.push(t);
+                steps.push(s);
+            }
+            offsets.push(i32::try_from(ts.len()).unwrap_or(i32::MAX));
+        }
+        if ts.len() > i32::MAX as usize {
+            return exec_err!("funnel partial state exceeds 2^31 events");
+        }
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+        let nulls = if seen.iter().all(|s| *s) {
+            None
+        } else {
+            Some(NullBuffer::from(seen.to_vec()))
+        };
+        let ts_list = ListArray::try_new(
+            Arc::new(Field::new_list_field(DataType::Int64, false)),
+            offsets.clone(),
+            Arc::new(PrimitiveArray::<Int64Type>::from(ts)),
+            nulls.clone(),
+        )?;
+        let step_list = ListArray::try_new(
+            Arc::new(Field::new_list_field(DataType::UInt32, false)),
+            offsets,
+            Arc::new(UInt32Array::from(steps)),
+            nulls,
+        )?;
+        Ok(vec![Arc::new(ts_list), Arc::new(step_list)])
+    }
+}
+
+impl GroupsAccumulator for FunnelGroups {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        self.add_rows(values, |i| group_indices[i], opt_filter)
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let (events, seen) = self.take(emit_to);
+        self.finish(events, &seen)
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let (events, seen) = self.take(emit_to);
+        Self::state_arrays(events, &seen)
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        self.merge_rows(values, |i| group_indices[i])
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        // Every row becomes the partial state of a group of its own, built directly as
+        // lists (no per-row allocation): one event per true condition, `(ts, 0)` for a
+        // matching-nothing row under strict_order, a NULL list for a skipped row.
+        let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
+        let order = self.params.modes.order;
+        let once = self.params.modes.once;
+        let mut offsets = Vec::with_capacity(masks.len() + 1);
+        let mut ts_out = Vec::with_capacity(masks.len());
+        let mut steps = Vec::with_capacity(masks.len());
+        offsets.push(0i32);
+        for (i, (&mask, &t)) in masks.iter().zip(ts.values().iter()).enumerate() {
+            if valid.as_ref().is_none_or(|v| v.is_valid(i)) {
+                if mask == 0 && order {
+                    ts_out.push(t);
+                    steps.push(0u32);
+                }
+                if once && mask != 0 {
+                    ts_out.push(t);
+                    steps.push(mask);
+                } else {
+                    let mut m = mask;
+                    while m != 0 {
+                        ts_out.push(t);
+                        steps.push(m.trailing_zeros() + 1);
+                        m &= m - 1;
+                    }
+                }
+            }
+            offsets.push(i32::try_from(ts_out.len()).unwrap_or(i32::MAX));
+        }
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+        Ok(vec![
+            Arc::new(ListArray::try_new(
+                Arc::new(Field::new_list_field(DataType::Int64, false)),
+                offsets.clone(),
+                Arc::new(Int64Array::from(ts_out)),
+                valid.clone(),
+            )?),
+            Arc::new(ListArray::try_new(
+                Arc::new(Field::new_list_field(DataType::UInt32, false)),
+                offsets,
+                Arc::new(UInt32Array::from(steps)),
+                valid,
+            )?),
+        ])
+    }
+
+    fn size(&self) -> usize {
+        size_of::<Self>()
+            + self.heap
+            + self.events.capacity() * size_of::<Vec<(i64, u32)>>()
+            + self.seen.capacity()
+    }
+}
+
+/// The plain accumulator: one group of [`FunnelGroups`].
+#[derive(Debug)]
+pub(crate) struct FunnelAccumulator(FunnelGroups);
+
+impl FunnelAccumulator {
+    pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
+        let mut groups = FunnelGroups::new(function, params, output);
+        groups.resize(1);
+        Self(groups)
+    }
+}
+
+impl Accumulator for FunnelAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.0.add_rows(values, |_| 0, None)
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        // Scanning sorts the events in place, which keeps the state valid.
+        let events = std::mem::take(&mut self.0.events);
+        let seen = self.0.seen.clone();
+        let result = self.0.finish(events.clone(), &seen);
+        self.0.events = events;
+        ScalarValue::try_from_array(&result?, 0)
+    }
+
+    fn size(&self) -> usize {
+        self.0.size()
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let arrays = FunnelGroups::state_arrays(self.0.events.clone(), &self.0.seen)?;
+        arrays
+            .iter()
+            .map(|a| ScalarValue::try_from_array(a, 0))
+            .collect()
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.0.merge_rows(states, |_| 0)
+    }
+}

@@ -1,0 +1,43 @@
+//! Aggregate functions, one per file: funnels, retention, sequences.
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::AggregateUDF;
+
+mod funnel_state;
+pub mod funnel_step_times;
+pub mod retention;
+pub mod sequence_count;
+pub mod sequence_match;
+mod sequence_pattern;
+mod sequence_state;
+pub mod window_funnel;
+
+/// `make_udaf!(WindowFunnel, window_funnel_udaf)` defines an accessor returning one
+/// shared instance.
+macro_rules! make_udaf {
+    ($ty:ty, $accessor:ident) => {
+        pub fn $accessor() -> Arc<AggregateUDF> {
+            static INSTANCE: std::sync::LazyLock<Arc<AggregateUDF>> =
+                std::sync::LazyLock::new(|| Arc::new(AggregateUDF::new_from_impl(<$ty>::new())));
+            Arc::clone(&INSTANCE)
+        }
+    };
+}
+
+make_udaf!(window_funnel::WindowFunnel, window_funnel_udaf);
+make_udaf!(funnel_step_times::FunnelStepTimes, funnel_step_times_udaf);
+make_udaf!(retention::Retention, retention_udaf);
+make_udaf!(sequence_match::SequenceMatch, sequence_match_udaf);
+make_udaf!(sequence_count::SequenceCount, sequence_count_udaf);
+
+/// Every aggregate function of this crate.
+pub fn functions() -> Vec<Arc<AggregateUDF>> {
+    vec![
+        window_funnel_udaf(),
+        funnel_step_times_udaf(),
+        retention_udaf(),
+        sequence_match_udaf(),
+        sequence_count_udaf(),
+    ]
+}
