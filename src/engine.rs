@@ -10,7 +10,9 @@
 //! let batches = engine
 //!     .query("SELECT platform, count(*) AS n FROM events GROUP BY platform")
 //!     .await?;
-//! println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
+//! let table = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+//!     .map_err(datafusion::error::DataFusionError::from)?;
+//! println!("{table}");
 //!
 //! // The DataFusion session is yours to extend.
 //! let ctx = engine.context();

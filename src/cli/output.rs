@@ -117,9 +117,11 @@ impl ResultWriter {
                 batches: Vec::new(),
             },
             OutputFormat::Csv => Part::Csv {
-                writer: datafusion::arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(self.plain()?),
+                writer: Box::new(
+                    datafusion::arrow::csv::WriterBuilder::new()
+                        .with_header(true)
+                        .build(self.plain()?),
+                ),
                 schema: schema.clone(),
                 empty: true,
             },
@@ -170,7 +172,7 @@ enum Part<'a> {
         batches: Vec<RecordBatch>,
     },
     Csv {
-        writer: datafusion::arrow::csv::Writer<&'a mut Box<dyn Write + Send>>,
+        writer: Box<datafusion::arrow::csv::Writer<&'a mut Box<dyn Write + Send>>>,
         schema: SchemaRef,
         empty: bool,
     },
