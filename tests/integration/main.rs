@@ -3,6 +3,7 @@
 
 mod cli;
 mod errors;
+mod identity;
 mod pruning;
 mod s3;
 mod support;
