@@ -40,8 +40,16 @@ async fn count(engine: &Engine, source: &str) -> plinkdb::Result<(String, f64)> 
 
 #[tokio::main]
 async fn main() -> plinkdb::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["prepare", persons, days, dir] => {
             let dir = Path::new(dir);
             let config = plinkdb_datasets::GenConfig {

@@ -39,7 +39,10 @@ fn rows(batches: &[RecordBatch]) -> Vec<Vec<Option<String>>> {
         let cols: Vec<_> = b
             .columns()
             .iter()
-            .map(|c| datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8).expect("cast"))
+            .map(|c| {
+                datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8)
+                    .expect("cast")
+            })
             .collect();
         for r in 0..b.num_rows() {
             out.push(
@@ -91,7 +94,12 @@ async fn accuracy(engine: &Engine, source: &str) -> (f64, f64, u64, u64, u64) {
     )
     .await
     .into_iter()
-    .map(|r| (r[0].clone().unwrap_or_default(), r[1].clone().unwrap_or_default()))
+    .map(|r| {
+        (
+            r[0].clone().unwrap_or_default(),
+            r[1].clone().unwrap_or_default(),
+        )
+    })
     .collect();
     assert!(!labels.is_empty());
     pairwise(&labels)
@@ -223,5 +231,8 @@ async fn phone_key_matches_members_under_the_demo_key() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("no secret key") && err.contains("NO_SUCH_KEY_VAR"), "{err}");
+    assert!(
+        err.contains("no secret key") && err.contains("NO_SUCH_KEY_VAR"),
+        "{err}"
+    );
 }

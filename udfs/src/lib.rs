@@ -91,7 +91,11 @@ mod tests {
         assert!(!seen.is_empty());
         let rules = Arc::new(identity::IdentityRules::default());
         for f in table::functions(&rules) {
-            assert!(seen.insert(f.name.to_string()), "duplicate function {}", f.name);
+            assert!(
+                seen.insert(f.name.to_string()),
+                "duplicate function {}",
+                f.name
+            );
             assert!(f.documentation.is_some(), "{} has no documentation", f.name);
             assert!(
                 builtin.table_function(f.name).is_err(),

@@ -241,8 +241,13 @@ pub struct PreviousMap {
 
 impl PreviousMap {
     pub fn push(&mut self, platform: &str, scope: &str, id: &str, person: &str, first: i64) {
-        self.rows
-            .push((platform.into(), scope.into(), id.into(), person.into(), first));
+        self.rows.push((
+            platform.into(),
+            scope.into(),
+            id.into(),
+            person.into(),
+            first,
+        ));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -396,7 +401,11 @@ impl Graph {
             let node = (n_acc + i) as u32;
             match ident.kind {
                 IdType::UnionId => {
-                    facts.entry(node).or_default().unions.push((ident.scope, i as u32));
+                    facts
+                        .entry(node)
+                        .or_default()
+                        .unions
+                        .push((ident.scope, i as u32));
                 }
                 IdType::Phone => facts.entry(node).or_default().phones = 1,
                 _ => {}
@@ -421,9 +430,10 @@ impl Graph {
                     let fb = facts.get(&rb);
                     let conflict = match (fa, fb) {
                         (Some(a), Some(b)) => {
-                            if a.unions.iter().any(|&(p, u)| {
-                                b.unions.iter().any(|&(q, v)| p == q && u != v)
-                            }) {
+                            if a.unions
+                                .iter()
+                                .any(|&(p, u)| b.unions.iter().any(|&(q, v)| p == q && u != v))
+                            {
                                 Some(LinkStatus::UniqueUnionId)
                             } else if (a.phones + b.phones) as usize > rules.max_phones {
                                 Some(LinkStatus::MaxPhones)

@@ -14,7 +14,9 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit, TimestampMillisecondType};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{TableReference, config_err, plan_datafusion_err, plan_err, project_schema};
+use datafusion::common::{
+    TableReference, config_err, plan_datafusion_err, plan_err, project_schema,
+};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::provider_as_source;
 use datafusion::error::Result;
@@ -168,7 +170,10 @@ async fn read(
     plan = match ts {
         Some(ts) => plan.aggregate(
             group.iter().map(|c| col(*c)).collect::<Vec<_>>(),
-            vec![min(col(ts)).alias("first_ts"), max(col(ts)).alias("last_ts")],
+            vec![
+                min(col(ts)).alias("first_ts"),
+                max(col(ts)).alias("last_ts"),
+            ],
         )?,
         None => plan.project(group.iter().map(|c| col(*c)).collect::<Vec<Expr>>())?,
     };
@@ -231,7 +236,18 @@ pub async fn resolve(
         None => None,
     };
     let mut b = GraphBuilder::default();
-    let batches = read(session, source, provider, &SOURCE_COLUMNS[..3].iter().chain(&SOURCE_COLUMNS[4..]).copied().collect::<Vec<_>>(), Some("event_ts")).await?;
+    let batches = read(
+        session,
+        source,
+        provider,
+        &SOURCE_COLUMNS[..3]
+            .iter()
+            .chain(&SOURCE_COLUMNS[4..])
+            .copied()
+            .collect::<Vec<_>>(),
+        Some("event_ts"),
+    )
+    .await?;
     for batch in &batches {
         let cols: Vec<Arc<dyn Array>> = (0..6).map(|i| strings(batch, i)).collect::<Result<_>>()?;
         let cols: Vec<_> = cols.iter().map(|c| c.as_string::<i32>()).collect();
@@ -247,9 +263,17 @@ pub async fn resolve(
                 (true, true) => (first.value(row), last.value(row)),
                 _ => (i64::MAX, i64::MIN),
             };
-            let scope = if cols[1].is_null(row) { "" } else { cols[1].value(row) };
+            let scope = if cols[1].is_null(row) {
+                ""
+            } else {
+                cols[1].value(row)
+            };
             let a = b.account(cols[0].value(row), scope, cols[2].value(row), f, l);
-            for (c, kind) in [(3, IdType::UnionId), (4, IdType::Phone), (5, IdType::Device)] {
+            for (c, kind) in [
+                (3, IdType::UnionId),
+                (4, IdType::Phone),
+                (5, IdType::Device),
+            ] {
                 if cols[c].is_valid(row) {
                     b.evidence(a, kind, cols[c].value(row), f);
                 }
@@ -257,8 +281,13 @@ pub async fn resolve(
         }
     }
     let members = &rules.options.members_table;
-    if !members.is_empty() && members != source {
-        if let Some(m) = lookup(session, members).await? {
+    let members_provider = if members.is_empty() || members == source {
+        None
+    } else {
+        lookup(session, members).await?
+    };
+    if let Some(m) = members_provider {
+        {
             let has_all = MEMBER_COLUMNS
                 .iter()
                 .all(|c| m.schema().field_with_name(c).is_ok());
@@ -268,7 +297,13 @@ pub async fn resolve(
                     MEMBER_COLUMNS.join(", ")
                 );
             }
-            let group = ["platform", "account_scope", "account_id", "phone_key", "member_id"];
+            let group = [
+                "platform",
+                "account_scope",
+                "account_id",
+                "phone_key",
+                "member_id",
+            ];
             for batch in read(session, members, m, &group, Some("bound_at")).await? {
                 let cols: Vec<Arc<dyn Array>> =
                     (0..5).map(|i| strings(&batch, i)).collect::<Result<_>>()?;
@@ -279,13 +314,21 @@ pub async fn resolve(
                     if cols[0].is_null(row) || cols[2].is_null(row) {
                         continue;
                     }
-                    let scope = if cols[1].is_null(row) { "" } else { cols[1].value(row) };
+                    let scope = if cols[1].is_null(row) {
+                        ""
+                    } else {
+                        cols[1].value(row)
+                    };
                     // Only accounts of the source: a bound account never seen is not output.
                     let Some(a) = b.existing_account(cols[0].value(row), scope, cols[2].value(row))
                     else {
                         continue;
                     };
-                    let ts = if first.is_valid(row) { first.value(row) } else { i64::MAX };
+                    let ts = if first.is_valid(row) {
+                        first.value(row)
+                    } else {
+                        i64::MAX
+                    };
                     if cols[3].is_valid(row) {
                         b.evidence(a, IdType::Phone, cols[3].value(row), ts);
                     }
@@ -309,9 +352,23 @@ pub async fn resolve(
                 if (0..4).any(|c| c != 1 && cols[c].is_null(row)) {
                     continue;
                 }
-                let scope = if cols[1].is_null(row) { "" } else { cols[1].value(row) };
-                let ts = if first.is_valid(row) { first.value(row) } else { i64::MAX };
-                prev.push(cols[0].value(row), scope, cols[2].value(row), cols[3].value(row), ts);
+                let scope = if cols[1].is_null(row) {
+                    ""
+                } else {
+                    cols[1].value(row)
+                };
+                let ts = if first.is_valid(row) {
+                    first.value(row)
+                } else {
+                    i64::MAX
+                };
+                prev.push(
+                    cols[0].value(row),
+                    scope,
+                    cols[2].value(row),
+                    cols[3].value(row),
+                    ts,
+                );
             }
         }
         graph.carry_over(&prev);
@@ -379,11 +436,18 @@ impl TableProvider for IdentityTable {
 }
 
 /// The constant string argument at `position` (1-based) of a table function call.
-pub(crate) fn string_arg(function: &str, exprs: &[Expr], position: usize, name: &str) -> Result<String> {
+pub(crate) fn string_arg(
+    function: &str,
+    exprs: &[Expr],
+    position: usize,
+    name: &str,
+) -> Result<String> {
     use datafusion::common::ScalarValue;
     match exprs.get(position - 1) {
         Some(Expr::Literal(
-            ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)),
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::Utf8View(Some(s))
+            | ScalarValue::LargeUtf8(Some(s)),
             _,
         )) => Ok(s.clone()),
         Some(other) => Err(plan_datafusion_err!(
@@ -421,6 +485,11 @@ mod tests {
             blocked_values: vec!["(".into()],
             ..IdentityOptions::default()
         };
-        assert!(IdentityRules::new(&bad).unwrap_err().to_string().contains("blocked_values"));
+        assert!(
+            IdentityRules::new(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("blocked_values")
+        );
     }
 }

@@ -158,15 +158,28 @@ mod tests {
             "(+86) 13812345678",
             "  13812345678  ",
         ] {
-            assert_eq!(normalize(input).as_deref(), Some("+8613812345678"), "{input}");
+            assert_eq!(
+                normalize(input).as_deref(),
+                Some("+8613812345678"),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn other_countries_and_bad_input() {
-        assert_eq!(normalize("+44 20 7946 0958").as_deref(), Some("+442079460958"));
-        assert_eq!(normalize("0044 20 7946 0958").as_deref(), Some("+442079460958"));
-        assert_eq!(normalize("+1 (415) 555-2671").as_deref(), Some("+14155552671"));
+        assert_eq!(
+            normalize("+44 20 7946 0958").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(
+            normalize("0044 20 7946 0958").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(
+            normalize("+1 (415) 555-2671").as_deref(),
+            Some("+14155552671")
+        );
         for bad in [
             "",
             "12812345678",

@@ -151,8 +151,7 @@ impl ScalarUDFImpl for PhoneDigestFunc {
                 None => exec_err!("phone_digest: expected a string, got {}", s.data_type()),
             },
             ColumnarValue::Array(array) => {
-                let out =
-                    map_strings(self.name(), array.as_ref(), |s| Ok(format.digest(s)))?;
+                let out = map_strings(self.name(), array.as_ref(), |s| Ok(format.digest(s)))?;
                 Ok(ColumnarValue::Array(Arc::new(StringArray::from(out))))
             }
         }
@@ -181,7 +180,11 @@ mod tests {
         assert_ne!(sha, DigestFormat::E164Sha256.digest("13812345678").unwrap());
         // A UK number has no 11-digit Chinese form.
         assert_eq!(DigestFormat::Md5.digest("+44 20 7946 0958"), None);
-        assert!(DigestFormat::E164Sha256.digest("+44 20 7946 0958").is_some());
+        assert!(
+            DigestFormat::E164Sha256
+                .digest("+44 20 7946 0958")
+                .is_some()
+        );
         assert_eq!(DigestFormat::Sha256.digest("not a phone"), None);
     }
 

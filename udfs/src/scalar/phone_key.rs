@@ -160,7 +160,9 @@ mod tests {
 
     fn invoke(func: &PhoneKeyFunc, value: Option<&str>) -> Result<Option<String>> {
         let out = func.invoke_with_args(ScalarFunctionArgs {
-            args: vec![ColumnarValue::Scalar(ScalarValue::Utf8(value.map(String::from)))],
+            args: vec![ColumnarValue::Scalar(ScalarValue::Utf8(
+                value.map(String::from),
+            ))],
             arg_fields: vec![Arc::new(Field::new("a", DataType::Utf8, true))],
             number_rows: 1,
             return_field: Arc::new(Field::new("f", DataType::Utf8, true)),
@@ -192,7 +194,10 @@ mod tests {
     fn no_key_is_a_clear_error_and_is_never_printed() {
         let func = PhoneKeyFunc::with_key(Some(Vec::new()), "MY_KEY");
         let err = invoke(&func, Some("13812345678")).unwrap_err().to_string();
-        assert!(err.contains("phone_key: no secret key") && err.contains("MY_KEY"), "{err}");
+        assert!(
+            err.contains("phone_key: no secret key") && err.contains("MY_KEY"),
+            "{err}"
+        );
         let with = PhoneKeyFunc::with_key(Some(b"s3cret".to_vec()), "MY_KEY");
         assert!(!format!("{with:?}").contains("s3cret"));
     }

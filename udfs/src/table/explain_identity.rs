@@ -31,8 +31,14 @@ const NAME: &str = "explain_identity";
     sql_example = r#"```sql
 > SELECT kind, platform, id_type, rule FROM explain_identity('events', 'p0123456789abcdef');
 ```"#,
-    argument(name = "source", description = "Table or view name, as a string constant."),
-    argument(name = "person_id", description = "A person id of `resolve_identities(source)`.")
+    argument(
+        name = "source",
+        description = "Table or view name, as a string constant."
+    ),
+    argument(
+        name = "person_id",
+        description = "A person id of `resolve_identities(source)`."
+    )
 )]
 #[derive(Debug)]
 pub struct ExplainIdentityFunc {
@@ -79,11 +85,11 @@ fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
         );
     };
     let row = |cols: &mut Vec<StringBuilder>,
-                   kind: &str,
-                   a: u32,
-                   id: Option<(&str, &str)>,
-                   rule: Option<&str>,
-                   other: Option<&str>| {
+               kind: &str,
+               a: u32,
+               id: Option<(&str, &str)>,
+               rule: Option<&str>,
+               other: Option<&str>| {
         let (p, s, acc) = graph.account_key(a);
         cols[0].append_value(person_id);
         cols[1].append_value(kind);
@@ -96,7 +102,14 @@ fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
         cols[8].append_option(other);
     };
     for (k, &a) in graph.members[person].iter().enumerate() {
-        row(&mut cols, "account", a, None, (k == 0).then_some("anchor"), None);
+        row(
+            &mut cols,
+            "account",
+            a,
+            None,
+            (k == 0).then_some("anchor"),
+            None,
+        );
         push_ts(&mut ts, graph.accounts[a as usize].first_seen);
     }
     for (e, status) in &graph.evidence {
@@ -118,7 +131,10 @@ fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
         push_ts(&mut ts, e.ts);
     }
     let mut cols = cols.into_iter().map(finish_str);
-    let mut next = || cols.next().unwrap_or_else(|| finish_str(StringBuilder::new()));
+    let mut next = || {
+        cols.next()
+            .unwrap_or_else(|| finish_str(StringBuilder::new()))
+    };
     let columns = vec![
         next(),
         next(),

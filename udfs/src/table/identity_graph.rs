@@ -31,7 +31,10 @@ const NAME: &str = "identity_graph";
     sql_example = r#"```sql
 > SELECT item, value FROM identity_graph('events') WHERE section = 'links_by_rule';
 ```"#,
-    argument(name = "source", description = "Table or view name, as a string constant."),
+    argument(
+        name = "source",
+        description = "Table or view name, as a string constant."
+    ),
     argument(
         name = "previous_map",
         description = "Optional earlier mapping (as for `resolve_identities`)."

@@ -40,7 +40,10 @@ const NAME: &str = "resolve_identities";
 > SELECT count(DISTINCT person_id) AS persons, count(*) AS accounts
   FROM resolve_identities('events');
 ```"#,
-    argument(name = "source", description = "Table or view name, as a string constant."),
+    argument(
+        name = "source",
+        description = "Table or view name, as a string constant."
+    ),
     argument(
         name = "previous_map",
         description = "Optional table or view of an earlier mapping whose ids carry over."
