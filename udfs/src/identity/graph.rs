@@ -551,3 +551,69 @@ impl Graph {
         self.redirects.sort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Row<'a> = (&'a str, &'a str, &'a str, i64, IdType, &'a str);
+
+    fn build(rows: &[Row]) -> Graph {
+        let mut b = GraphBuilder::default();
+        for &(p, s, a, ts, kind, value) in rows {
+            let acc = b.account(p, s, a, ts, ts);
+            b.evidence(acc, kind, value, ts);
+        }
+        b.resolve(&IdentityRules::default())
+    }
+
+    fn person(g: &Graph, a: &str) -> String {
+        let i = (0..g.accounts.len() as u32)
+            .find(|&i| g.account_key(i).2 == a)
+            .expect("account");
+        g.persons[g.person_of[i as usize] as usize].clone()
+    }
+
+    const ROWS: [Row<'static>; 7] = [
+        ("douyin", "app", "a1", 10, IdType::Device, "d1"),
+        ("kuaishou", "ks", "a2", 20, IdType::Device, "d1"),
+        ("taobao_live", "tb", "a3", 30, IdType::Phone, "k1"),
+        ("douyin", "shop", "a4", 40, IdType::Phone, "k1"),
+        ("douyin", "shop", "a4", 41, IdType::UnionId, "u1"),
+        ("douyin", "app", "a1", 42, IdType::UnionId, "u1"),
+        ("wechat_channels", "wx", "a5", 50, IdType::UnionId, "u1"),
+    ];
+
+    #[test]
+    fn input_order_does_not_matter() {
+        let forward = build(&ROWS);
+        let mut reversed = ROWS;
+        reversed.reverse();
+        let backward = build(&reversed);
+        for a in ["a1", "a2", "a3", "a4", "a5"] {
+            assert_eq!(person(&forward, a), person(&backward, a), "{a}");
+        }
+        // a1-a2 by device, a3-a4 by phone, a4-a1 by Douyin union id; WeChat's u1 is
+        // another identifier.
+        assert_eq!(person(&forward, "a3"), person(&forward, "a1"));
+        assert_ne!(person(&forward, "a5"), person(&forward, "a1"));
+        // The anchor is the earliest account.
+        assert_eq!(person(&forward, "a4"), person_id_of("douyin", "app", "a1"));
+    }
+
+    #[test]
+    fn previous_ids_survive_merges_and_splits() {
+        let mut g = build(&ROWS);
+        let mut prev = PreviousMap::default();
+        // Yesterday a1/a2 were person OLD1 and a3/a4 were OLD2 (younger).
+        prev.push("douyin", "app", "a1", "OLD1", 10);
+        prev.push("kuaishou", "ks", "a2", "OLD1", 20);
+        prev.push("taobao_live", "tb", "a3", "OLD2", 30);
+        prev.push("douyin", "shop", "a4", "OLD2", 40);
+        prev.push("wechat_channels", "wx", "a5", "OLD5", 50);
+        g.carry_over(&prev);
+        assert_eq!(person(&g, "a3"), "OLD1");
+        assert_eq!(person(&g, "a5"), "OLD5");
+        assert_eq!(g.redirects, vec![("OLD2".to_string(), "OLD1".to_string())]);
+    }
+}
