@@ -159,7 +159,7 @@ impl Default for EngineConfig {
 ///
 /// ```toml
 /// [identity]
-/// blocked_values = ['^[0\-\s]*$', '^-1$', '(?i)^(unknown|null|undefined)$', '^13800138000$']
+/// extra_blocked_values = ['^02:00:00:00:00:00$'] # added to the built-in junk patterns
 /// hub_threshold = 50        # an identifier on more accounts is quarantined
 /// max_phones = 2            # distinct phones one person may hold
 /// shared_device_rule = true # a device on two accounts of one platform scope never links
