@@ -2,7 +2,7 @@
 //! canonical order, stable person ids. Pure Rust, no DataFusion: the table functions feed
 //! it rows and read its answers.
 
-use std::collections::HashMap;
+use datafusion::common::HashMap;
 use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
@@ -106,9 +106,9 @@ pub struct GraphBuilder {
     strings: Vec<Box<str>>,
     string_ids: HashMap<Box<str>, u32>,
     accounts: Vec<Account>,
-    account_ids: HashMap<(u32, u32, Box<str>), u32>,
+    account_ids: HashMap<(u32, u32), HashMap<Box<str>, u32>>,
     identifiers: Vec<Identifier>,
-    identifier_ids: HashMap<(IdType, u32, Box<str>), u32>,
+    identifier_ids: HashMap<(IdType, u32), HashMap<Box<str>, u32>>,
     evidence: HashMap<(u32, u32), i64>,
 }
 
@@ -127,22 +127,23 @@ impl GraphBuilder {
     pub fn account(&mut self, platform: &str, scope: &str, id: &str, first: i64, last: i64) -> u32 {
         let platform = self.string(platform);
         let scope = self.string(scope);
-        let key = (platform, scope, Box::<str>::from(id));
-        if let Some(&a) = self.account_ids.get(&key) {
+        let ids = self.account_ids.entry((platform, scope)).or_default();
+        if let Some(&a) = ids.get(id) {
             let acc = &mut self.accounts[a as usize];
             acc.first_seen = acc.first_seen.min(first);
             acc.last_seen = acc.last_seen.max(last);
             return a;
         }
         let a = self.accounts.len() as u32;
+        let boxed = Box::<str>::from(id);
+        ids.insert(boxed.clone(), a);
         self.accounts.push(Account {
             platform,
             scope,
-            id: key.2.clone(),
+            id: boxed,
             first_seen: first,
             last_seen: last,
         });
-        self.account_ids.insert(key, a);
         a
     }
 
@@ -150,9 +151,7 @@ impl GraphBuilder {
     pub fn existing_account(&self, platform: &str, scope: &str, id: &str) -> Option<u32> {
         let platform = *self.string_ids.get(platform)?;
         let scope = *self.string_ids.get(scope)?;
-        self.account_ids
-            .get(&(platform, scope, Box::<str>::from(id)))
-            .copied()
+        self.account_ids.get(&(platform, scope))?.get(id).copied()
     }
 
     /// Records that `account` carried identifier `value` of `kind`, first at `ts`.
@@ -162,17 +161,18 @@ impl GraphBuilder {
             IdType::UnionId => self.accounts[account as usize].platform,
             _ => u32::MAX,
         };
-        let key = (kind, scope, Box::<str>::from(value));
-        let identifier = match self.identifier_ids.get(&key) {
+        let values = self.identifier_ids.entry((kind, scope)).or_default();
+        let identifier = match values.get(value) {
             Some(&i) => i,
             None => {
                 let i = self.identifiers.len() as u32;
+                let boxed = Box::<str>::from(value);
+                values.insert(boxed.clone(), i);
                 self.identifiers.push(Identifier {
                     kind,
                     scope,
-                    value: key.2.clone(),
+                    value: boxed,
                 });
-                self.identifier_ids.insert(key, i);
                 i
             }
         };
