@@ -43,6 +43,9 @@ pub struct Config {
     /// Engine settings.
     #[serde(default)]
     pub engine: EngineConfig,
+    /// Identity resolution (`resolve_identities` and friends).
+    #[serde(default)]
+    pub identity: IdentityConfig,
     /// Directory relative locations are resolved against (the config file's own).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -152,6 +155,64 @@ impl Default for EngineConfig {
     }
 }
 
+/// `[identity]`: guards of `resolve_identities`. Every key is optional.
+///
+/// ```toml
+/// [identity]
+/// extra_blocked_values = ['^02:00:00:00:00:00$'] # added to the built-in junk patterns
+/// hub_threshold = 50        # an identifier on more accounts is quarantined
+/// max_phones = 2            # distinct phones one person may hold
+/// shared_device_rule = true # a device on two accounts of one platform scope never links
+/// members_table = "members" # phone/member links; "" to ignore
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// Regexes of identifier values that never link (replaces the defaults: all-zero or
+    /// all-dash ids, empty, `-1`, `unknown`, `null`, `nil`, `none`, `undefined`, `nan`,
+    /// `n/a`, `anonymous`).
+    pub blocked_values: Vec<String>,
+    /// Patterns added to `blocked_values` (e.g. QA phone keys) without restating them.
+    pub extra_blocked_values: Vec<String>,
+    /// An identifier value carried by more distinct accounts is a quarantined hub (50).
+    pub hub_threshold: usize,
+    /// Most distinct phones one person may hold; a merge beyond is refused (2).
+    pub max_phones: usize,
+    /// A device seen on two accounts of one platform scope is shared, never links (true).
+    pub shared_device_rule: bool,
+    /// First-party phone/member link table, used when it exists (`members`).
+    pub members_table: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        let d = plinkdb_udfs::IdentityOptions::default();
+        Self {
+            blocked_values: d.blocked_values,
+            extra_blocked_values: Vec::new(),
+            hub_threshold: d.hub_threshold,
+            max_phones: d.max_phones,
+            shared_device_rule: d.shared_device_rule,
+            members_table: d.members_table,
+        }
+    }
+}
+
+impl IdentityConfig {
+    /// The options the identity functions are registered with.
+    pub fn options(&self) -> plinkdb_udfs::IdentityOptions {
+        let mut blocked_values = self.blocked_values.clone();
+        blocked_values.extend(self.extra_blocked_values.iter().cloned());
+        plinkdb_udfs::IdentityOptions {
+            blocked_values,
+            hub_threshold: self.hub_threshold,
+            max_phones: self.max_phones,
+            shared_device_rule: self.shared_device_rule,
+            members_table: self.members_table.clone(),
+        }
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     ///
@@ -216,6 +277,8 @@ impl Config {
         if let Some(limit) = &self.engine.memory_limit {
             parse_bytes(limit).map_err(|e| format!("engine.memory_limit: {e}"))?;
         }
+        plinkdb_udfs::identity::IdentityRules::new(&self.identity.options())
+            .map_err(|e| e.strip_backtrace())?;
         Ok(())
     }
 
@@ -306,6 +369,17 @@ mod tests {
         assert!(err.contains("source 't'"), "{err}");
         assert_eq!(parse_bytes("2GiB").unwrap(), 2 << 30);
         assert!(parse_bytes("lots").is_err());
+    }
+
+    #[test]
+    fn identity_section_has_defaults_and_checks_values() {
+        let config = Config::from_toml("[identity]\nhub_threshold = 20\n").unwrap();
+        assert_eq!(config.identity.hub_threshold, 20);
+        assert_eq!(config.identity.max_phones, 2);
+        let err = Config::from_toml("[identity]\nhub_treshold = 20\n").unwrap_err();
+        assert!(err.contains("hub_treshold"), "{err}");
+        let err = Config::from_toml("[identity]\nextra_blocked_values = ['(']\n").unwrap_err();
+        assert!(err.contains("blocked_values"), "{err}");
     }
 
     #[test]

@@ -80,7 +80,16 @@ impl Engine {
     /// A bad engine setting, or the first store, source or view that fails.
     pub async fn open(config: Config) -> Result<Self> {
         let ctx = new_context(&config)?;
-        plinkdb_udfs::register_all(&ctx)?;
+        let secret_key = std::env::var(&config.engine.secret_key_env)
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(String::into_bytes);
+        let options = plinkdb_udfs::UdfOptions {
+            secret_key,
+            secret_key_env: Some(config.engine.secret_key_env.clone()),
+            identity: config.identity.options(),
+        };
+        plinkdb_udfs::register_all_with(&ctx, &options)?;
         let data_root = config
             .data
             .as_ref()

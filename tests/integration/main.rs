@@ -5,6 +5,7 @@ mod cli;
 mod errors;
 mod funnel_chdb;
 mod funnel_examples;
+mod identity;
 mod pruning;
 mod s3;
 mod support;

@@ -1,6 +1,8 @@
 //! plinkdb's SQL functions, one function per file (file name = SQL name).
 //!
-//! - [`scalar`]: row-at-a-time functions (time and money normalisation, ...).
+//! - [`scalar`]: row-at-a-time functions (time and money normalisation, phones, ...).
+//! - [`table`]: table functions (`resolve_identities`, `explain_identity`,
+//!   `identity_graph`), built on [`identity`].
 //!
 //! [`register_all`] adds every function to a [`SessionContext`]; table functions need
 //! the context itself, which is why it is not a `FunctionRegistry`.
@@ -13,8 +15,23 @@ use datafusion::prelude::SessionContext;
 
 pub mod aggregate;
 mod args;
+pub mod identity;
 mod macros;
 pub mod scalar;
+pub mod table;
+
+pub use identity::IdentityOptions;
+
+/// What the engine passes to the functions it registers.
+#[derive(Debug, Clone, Default)]
+pub struct UdfOptions {
+    /// Secret key of `phone_key` (`None`: `phone_key` refuses to run).
+    pub secret_key: Option<Vec<u8>>,
+    /// Name of the environment variable the key comes from (for error messages).
+    pub secret_key_env: Option<String>,
+    /// Identity resolution settings.
+    pub identity: IdentityOptions,
+}
 
 /// Every scalar function plinkdb adds.
 pub fn all_scalar_functions() -> Vec<Arc<ScalarUDF>> {
@@ -26,16 +43,35 @@ pub fn all_aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     aggregate::functions()
 }
 
-/// Registers every plinkdb function with `ctx`.
+/// Registers every plinkdb function with `ctx`, with default options (no phone key).
 ///
 /// # Errors
-/// Never today; the signature leaves room for functions whose registration can fail.
+/// As [`register_all_with`].
 pub fn register_all(ctx: &SessionContext) -> Result<()> {
+    register_all_with(ctx, &UdfOptions::default())
+}
+
+/// Registers every plinkdb function with `ctx`: scalar functions, `phone_key` under
+/// `options.secret_key`, and the table functions configured by `options.identity`.
+///
+/// # Errors
+/// Invalid identity options (a bad blocked-value regex, a zero threshold).
+pub fn register_all_with(ctx: &SessionContext, options: &UdfOptions) -> Result<()> {
     for udf in all_scalar_functions() {
         ctx.register_udf(udf.as_ref().clone());
     }
     for udaf in all_aggregate_functions() {
         ctx.register_udaf(udaf.as_ref().clone());
+    }
+    let key_env = options
+        .secret_key_env
+        .as_deref()
+        .unwrap_or(scalar::phone_key::DEFAULT_KEY_ENV);
+    let phone_key = scalar::phone_key_udf(options.secret_key.clone(), key_env);
+    ctx.register_udf(phone_key.as_ref().clone());
+    let rules = Arc::new(identity::IdentityRules::new(&options.identity)?);
+    for f in table::functions(&rules) {
+        ctx.register_udtf(f.name, f.function);
     }
     Ok(())
 }
@@ -74,5 +110,19 @@ mod tests {
             );
         }
         assert!(!seen.is_empty());
+        let rules = Arc::new(identity::IdentityRules::default());
+        for f in table::functions(&rules) {
+            assert!(
+                seen.insert(f.name.to_string()),
+                "duplicate function {}",
+                f.name
+            );
+            assert!(f.documentation.is_some(), "{} has no documentation", f.name);
+            assert!(
+                builtin.table_function(f.name).is_err(),
+                "{} shadows a DataFusion built-in",
+                f.name
+            );
+        }
     }
 }

@@ -8,6 +8,9 @@ use crate::macros::make_udf;
 
 pub mod from_beijing_time;
 pub mod from_epoch;
+pub mod normalize_phone;
+pub mod phone_digest;
+pub mod phone_key;
 pub mod yuan_to_fen;
 
 make_udf!(
@@ -15,6 +18,8 @@ make_udf!(
     from_beijing_time_udf
 );
 make_udf!(from_epoch::FromEpochFunc, from_epoch_udf);
+make_udf!(normalize_phone::NormalizePhoneFunc, normalize_phone_udf);
+make_udf!(phone_digest::PhoneDigestFunc, phone_digest_udf);
 make_udf!(yuan_to_fen::YuanToFenFunc, yuan_to_fen_udf);
 
 /// The return type of every timestamp-producing plinkdb function: UTC milliseconds.
@@ -25,9 +30,23 @@ pub fn utc_millis() -> datafusion::arrow::datatypes::DataType {
     )
 }
 
-/// Every scalar function of this crate.
+/// `phone_key` under `key` (`None`: the function errors, naming `key_env`).
+pub fn phone_key_udf(key: Option<Vec<u8>>, key_env: &str) -> Arc<ScalarUDF> {
+    Arc::new(ScalarUDF::new_from_impl(phone_key::PhoneKeyFunc::with_key(
+        key, key_env,
+    )))
+}
+
+/// Every scalar function of this crate (`phone_key` without a key).
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
-    vec![from_beijing_time_udf(), from_epoch_udf(), yuan_to_fen_udf()]
+    vec![
+        from_beijing_time_udf(),
+        from_epoch_udf(),
+        normalize_phone_udf(),
+        phone_digest_udf(),
+        phone_key_udf(None, phone_key::DEFAULT_KEY_ENV),
+        yuan_to_fen_udf(),
+    ]
 }
 
 /// Applies `f` to every non-null string of `array` (Utf8, LargeUtf8 or Utf8View),

@@ -1,0 +1,142 @@
+//! `resolve_identities('source' [, 'previous_map'])`: platform accounts -> persons.
+
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::array::{StringBuilder, TimestampMillisecondBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::plan_err;
+use datafusion::error::Result;
+use datafusion_macros::user_doc;
+
+use super::{TableFunction, batch, finish_str, finish_ts, push_ts};
+use crate::identity::graph::Graph;
+use crate::identity::{IdentityRules, IdentityTable, string_arg};
+use crate::scalar::utc_millis;
+
+const NAME: &str = "resolve_identities";
+
+#[user_doc(
+    doc_section(label = "Identity Functions"),
+    description = "Resolves platform accounts into persons. One row per account \
+    `(platform, account_scope, account_id)` of `source` (any table or view with the \
+    `events` identity columns `platform, account_scope, account_id, event_ts, union_id, \
+    phone_key, device_id`). Accounts are linked by a shared `union_id` (scoped by \
+    platform), `phone_key`, `device_id` and the `members` table's phone and member links, \
+    with a native union-find processed in a canonical order (earliest evidence first, ties \
+    by identifier and account key), so the answer never depends on input order. Guards: \
+    blocked values (`identity.blocked_values`: all-zero ids, `unknown`, `null`, empty, \
+    `-1`...), hub values on more than `identity.hub_threshold` accounts (quarantined), two \
+    union ids of one platform never merge, at most `identity.max_phones` phones per \
+    person, and a device seen on two accounts of one platform scope (a family tablet, a \
+    shop phone) attaches but never links. `person_id` is `p` + 16 hex digits derived from \
+    the person's anchor account (earliest seen, ties by key), so newer data never renames \
+    a person and a merge keeps the older id. With `previous_map` (a table with `platform, \
+    account_scope, account_id, person_id, first_seen`, e.g. an earlier output), ids carry \
+    over: a person holding an old person's anchor account keeps the old id, the oldest \
+    when several merged.",
+    syntax_example = "resolve_identities('source' [, 'previous_map'])",
+    sql_example = r#"```sql
+> SELECT count(DISTINCT person_id) AS persons, count(*) AS accounts
+  FROM resolve_identities('events');
+```"#,
+    argument(
+        name = "source",
+        description = "Table or view name, as a string constant."
+    ),
+    argument(
+        name = "previous_map",
+        description = "Optional table or view of an earlier mapping whose ids carry over."
+    )
+)]
+#[derive(Debug)]
+pub struct ResolveIdentitiesFunc {
+    rules: Arc<IdentityRules>,
+}
+
+/// The output schema.
+pub fn schema() -> SchemaRef {
+    static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+        Arc::new(Schema::new(vec![
+            Field::new("platform", DataType::Utf8, false),
+            Field::new("account_scope", DataType::Utf8, false),
+            Field::new("account_id", DataType::Utf8, false),
+            Field::new("person_id", DataType::Utf8, false),
+            Field::new("first_seen", utc_millis(), true),
+            Field::new("last_seen", utc_millis(), true),
+        ]))
+    });
+    Arc::clone(&SCHEMA)
+}
+
+/// One row per account, in account key order.
+pub fn render(graph: &Graph) -> Result<datafusion::arrow::array::RecordBatch> {
+    let n = graph.accounts.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by(|&a, &b| graph.account_key(a).cmp(&graph.account_key(b)));
+    let mut platform = StringBuilder::with_capacity(n, n * 8);
+    let mut scope = StringBuilder::with_capacity(n, n * 16);
+    let mut account = StringBuilder::with_capacity(n, n * 32);
+    let mut person = StringBuilder::with_capacity(n, n * 17);
+    let mut first = TimestampMillisecondBuilder::with_capacity(n);
+    let mut last = TimestampMillisecondBuilder::with_capacity(n);
+    for a in order {
+        let (p, s, id) = graph.account_key(a);
+        platform.append_value(p);
+        scope.append_value(s);
+        account.append_value(id);
+        person.append_value(&graph.persons[graph.person_of[a as usize] as usize]);
+        let acc = &graph.accounts[a as usize];
+        push_ts(&mut first, acc.first_seen);
+        push_ts(&mut last, acc.last_seen);
+    }
+    batch(
+        &schema(),
+        vec![
+            finish_str(platform),
+            finish_str(scope),
+            finish_str(account),
+            finish_str(person),
+            finish_ts(first),
+            finish_ts(last),
+        ],
+    )
+}
+
+impl TableFunctionImpl for ResolveIdentitiesFunc {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let exprs = args.exprs();
+        if exprs.is_empty() || exprs.len() > 2 {
+            return plan_err!(
+                "{NAME}: expected 1 or 2 arguments ('source' [, 'previous_map']), got {}",
+                exprs.len()
+            );
+        }
+        let source = string_arg(NAME, exprs, 1, "source")?;
+        let previous = match exprs.len() {
+            2 => Some(string_arg(NAME, exprs, 2, "previous_map")?),
+            _ => None,
+        };
+        Ok(Arc::new(IdentityTable {
+            function: NAME,
+            schema: schema(),
+            source,
+            previous,
+            rules: Arc::clone(&self.rules),
+            render: Arc::new(render),
+        }))
+    }
+}
+
+/// The function, configured with `rules`.
+pub fn udtf(rules: &Arc<IdentityRules>) -> TableFunction {
+    let f = ResolveIdentitiesFunc {
+        rules: Arc::clone(rules),
+    };
+    let documentation = f.doc().cloned();
+    TableFunction {
+        name: NAME,
+        function: Arc::new(f),
+        documentation,
+    }
+}
