@@ -1,6 +1,7 @@
 //! plinkdb's SQL functions, one function per file (file name = SQL name).
 //!
 //! - [`scalar`]: row-at-a-time functions (time and money normalisation, phones, ...).
+//! - [`aggregate`]: funnels, retention and sequences (ClickHouse-compatible).
 //! - [`table`]: table functions (`resolve_identities`, `explain_identity`,
 //!   `identity_graph`), built on [`identity`].
 //!
