@@ -84,6 +84,28 @@ const SECTIONS: &[Section] = &[
         sql: "SELECT n_accounts, count(*) AS persons, sum(CASE WHEN is_member THEN 1 ELSE 0 END) AS members
               FROM truth.persons GROUP BY n_accounts ORDER BY n_accounts",
     },
+    Section {
+        title: "7. ID mapping: accounts resolved into people",
+        note: "resolve_identities() links accounts by unionid, member phone keys and \
+               devices, with guards against junk and shared devices; compare with the truth.",
+        sql: "SELECT count(*) AS accounts, count(DISTINCT person_id) AS people,
+                     (SELECT count(*) FROM truth.persons) AS true_people
+              FROM resolve_identities('events')",
+    },
+    Section {
+        title: "8. The cross-platform funnel per person",
+        note: "window_funnel() over people, not accounts: live enter -> click -> cart -> \
+               paid within a day, on any platform (steps reached, ClickHouse semantics).",
+        sql: "WITH ids AS (SELECT * FROM resolve_identities('events'))
+              SELECT steps, count(*) AS people FROM (
+                  SELECT i.person_id,
+                         window_funnel(INTERVAL '1 day', e.event_ts,
+                             e.event_type = 'live_enter', e.event_type = 'product_click',
+                             e.event_type = 'add_to_cart', e.event_type = 'order_paid') AS steps
+                  FROM events e JOIN ids i USING (platform, account_scope, account_id)
+                  GROUP BY i.person_id)
+              GROUP BY steps ORDER BY steps",
+    },
 ];
 
 pub async fn run(args: DemoArgs) -> Result<()> {
