@@ -11,7 +11,7 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 
-use super::source::{SourceSpec, register_source, source_exists};
+use super::source::{SourceSpec, register_if_present, register_source};
 use crate::error::Result;
 
 /// Every raw platform feed: (platform, feed).
@@ -72,8 +72,7 @@ pub async fn register_dataset(ctx: &SessionContext, root: &str) -> Result<Datase
             join(root, &format!("raw/{platform}/{feed}")),
             &dt,
         );
-        if source_exists(ctx, &spec).await? {
-            register_source(ctx, &spec).await?;
+        if register_if_present(ctx, &spec).await?.is_some() {
             if !platforms.contains(platform) {
                 platforms.push(platform);
             }
@@ -112,10 +111,7 @@ pub async fn register_dataset(ctx: &SessionContext, root: &str) -> Result<Datase
             join(root, &format!("truth/{name}.parquet")),
             &[],
         );
-        if source_exists(ctx, &spec).await? {
-            register_source(ctx, &spec).await?;
-            has_truth = true;
-        }
+        has_truth |= register_if_present(ctx, &spec).await?.is_some();
     }
     Ok(DatasetTables {
         platforms,

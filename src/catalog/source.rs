@@ -105,19 +105,32 @@ impl SourceSpec {
 /// unreadable: a missing path, no files, a corrupt or truncated file, a store that
 /// refuses.
 pub async fn register_source(ctx: &SessionContext, spec: &SourceSpec) -> Result<SchemaRef> {
+    register_if_present(ctx, spec)
+        .await?
+        .ok_or_else(|| spec.missing_error())
+}
+
+/// Registers `spec` when its location has files; `None` when it has none (a store
+/// that cannot be reached is an error, not a "none").
+///
+/// # Errors
+/// As [`register_source`], except for a location without files.
+pub async fn register_if_present(
+    ctx: &SessionContext,
+    spec: &SourceSpec,
+) -> Result<Option<SchemaRef>> {
+    if is_missing_local_path(&spec.location) {
+        return Ok(None);
+    }
     let url = spec.table_url()?;
     let state = ctx.state();
+    let files = list_files(&state, &url, spec).await?;
+    if files.is_empty() {
+        return Ok(None);
+    }
     let options = ListingOptions::new(spec.file_format(&state))
         .with_file_extension(spec.extension())
         .with_table_partition_cols(spec.partitions.clone());
-
-    if is_missing_local_path(&spec.location) {
-        return Err(spec.missing_error());
-    }
-    let files = list_files(&state, &url, spec).await?;
-    if files.is_empty() {
-        return Err(spec.missing_error());
-    }
 
     let file_schema = match options.infer_schema(&state, &url).await {
         Ok(schema) => schema,
@@ -130,20 +143,7 @@ pub async fn register_source(ctx: &SessionContext, spec: &SourceSpec) -> Result<
     let schema = datafusion::datasource::TableProvider::schema(&table);
     ctx.register_table(spec.name.as_str(), Arc::new(table))
         .map_err(|e| spec.error(e.strip_backtrace()))?;
-    Ok(schema)
-}
-
-/// Whether `spec`'s location has at least one file (a store that cannot be reached is
-/// an error, not a "no").
-///
-/// # Errors
-/// [`Error::Source`] when the location cannot be listed.
-pub async fn source_exists(ctx: &SessionContext, spec: &SourceSpec) -> Result<bool> {
-    if is_missing_local_path(&spec.location) {
-        return Ok(false);
-    }
-    let url = spec.table_url()?;
-    Ok(!list_files(&ctx.state(), &url, spec).await?.is_empty())
+    Ok(Some(schema))
 }
 
 fn is_missing_local_path(location: &str) -> bool {
