@@ -436,6 +436,25 @@ impl TableProvider for IdentityTable {
 }
 
 /// The constant string argument at `position` (1-based) of a table function call.
+/// The `('source' [, 'previous_map'])` arguments shared by the identity table functions.
+pub(crate) fn source_and_previous(
+    function: &str,
+    exprs: &[Expr],
+) -> Result<(String, Option<String>)> {
+    if exprs.is_empty() || exprs.len() > 2 {
+        return plan_err!(
+            "{function}: expected 1 or 2 arguments ('source' [, 'previous_map']), got {}",
+            exprs.len()
+        );
+    }
+    let source = string_arg(function, exprs, 1, "source")?;
+    let previous = match exprs.len() {
+        2 => Some(string_arg(function, exprs, 2, "previous_map")?),
+        _ => None,
+    };
+    Ok((source, previous))
+}
+
 pub(crate) fn string_arg(
     function: &str,
     exprs: &[Expr],

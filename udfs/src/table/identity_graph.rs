@@ -6,13 +6,12 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::{Int64Builder, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::plan_err;
 use datafusion::error::Result;
 use datafusion_macros::user_doc;
 
 use super::{TableFunction, batch, finish_str};
 use crate::identity::graph::{Graph, IdType, LinkStatus};
-use crate::identity::{IdentityRules, IdentityTable, string_arg};
+use crate::identity::{IdentityRules, IdentityTable, source_and_previous};
 
 const NAME: &str = "identity_graph";
 
@@ -119,18 +118,7 @@ fn render(graph: &Graph) -> Result<RecordBatch> {
 
 impl TableFunctionImpl for IdentityGraphFunc {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
-        let exprs = args.exprs();
-        if exprs.is_empty() || exprs.len() > 2 {
-            return plan_err!(
-                "{NAME}: expected 1 or 2 arguments ('source' [, 'previous_map']), got {}",
-                exprs.len()
-            );
-        }
-        let source = string_arg(NAME, exprs, 1, "source")?;
-        let previous = match exprs.len() {
-            2 => Some(string_arg(NAME, exprs, 2, "previous_map")?),
-            _ => None,
-        };
+        let (source, previous) = source_and_previous(NAME, args.exprs())?;
         Ok(Arc::new(IdentityTable {
             function: NAME,
             schema: schema(),
