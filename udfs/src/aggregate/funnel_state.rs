@@ -1,5 +1,6 @@
 //! Shared machinery of `window_funnel` and `funnel_step_times`: argument layout and
-//! checks, the per-group event lists, and ClickHouse's `windowFunnel` scan.
+//! checks, the events each row adds (stored per group by `event_groups`), and
+//! ClickHouse's `windowFunnel` scan.
 //!
 //! Each accepted row adds one `(ts, step)` event per true condition (`step` is 1-based);
 //! under `strict_order` a row matching nothing adds `(ts, 0)`. Rows with a NULL in any
@@ -9,18 +10,17 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, PrimitiveArray, UInt8Array,
-    UInt32Array,
-};
-use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, ListArray, UInt8Array};
+use datafusion::arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, UInt32Type};
-use datafusion::common::{ScalarValue, exec_err, internal_err, plan_err};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
+use datafusion::common::{ScalarValue, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::expressions::Literal;
+
+use super::event_groups::{self, Event, EventGroups, Grouped, Rows};
 
 /// ClickHouse's limit on the number of conditions.
 pub(crate) const MAX_STEPS: usize = 32;
@@ -283,21 +283,10 @@ impl Params {
     }
 }
 
-/// Partial state: the events' timestamps and steps, one list each per group. A NULL
-/// list means the group has not seen a complete row yet.
+/// Partial state: the events' `(ts, step)` pairs, one list per group (see
+/// [`event_groups`]). A NULL list means the group has not seen a complete row yet.
 pub(crate) fn state_fields(args: &StateFieldsArgs) -> Vec<FieldRef> {
-    vec![
-        Arc::new(Field::new(
-            format!("{}[ts]", args.name),
-            DataType::new_list(DataType::Int64, false),
-            true,
-        )),
-        Arc::new(Field::new(
-            format!("{}[step]", args.name),
-            DataType::new_list(DataType::UInt32, false),
-            true,
-        )),
-    ]
+    event_groups::state_fields(args.name, "step")
 }
 
 /// What the accumulator returns.
@@ -317,7 +306,7 @@ pub(crate) struct Scan {
 
 /// ClickHouse's `windowFunnel` scan over one group's events (sorted here).
 pub(crate) fn scan(
-    events: &mut [(i64, u32)],
+    events: &mut [Event],
     steps: usize,
     window: i64,
     modes: Modes,
@@ -337,7 +326,10 @@ pub(crate) fn scan(
     if modes.once {
         return scan_once(events, steps, window, modes.increase, want_times);
     }
-    events.sort_unstable();
+    // Usually already in order: events arrive in time order and a row's steps ascend.
+    if !events.is_sorted() {
+        events.sort_unstable();
+    }
     // slots[k] = (first, last) of the newest chain that reached step k + 1.
     let mut slots: [Option<(i64, i64)>; MAX_STEPS] = [None; MAX_STEPS];
     // chains[k] = the timestamps of that chain (only kept when asked for).
@@ -520,21 +512,6 @@ fn augment(step: usize, rows: &[u32], owner: &mut [usize], visited: &mut [bool])
     false
 }
 
-/// The `ts` column as plain i64 values (timestamps are reinterpreted, not converted).
-fn ts_values(function: &str, array: &ArrayRef) -> Result<Int64Array> {
-    match array.data_type() {
-        DataType::Int64 => Ok(array.as_primitive::<Int64Type>().clone()),
-        DataType::Timestamp(_, _) => {
-            let data = array.to_data().into_builder().data_type(DataType::Int64);
-            Ok(Int64Array::from(data.build()?))
-        }
-        other if other.is_integer() => Ok(cast(array, &DataType::Int64)?
-            .as_primitive::<Int64Type>()
-            .clone()),
-        other => exec_err!("{function}: ts must be a TIMESTAMP or an integer, got {other}"),
-    }
-}
-
 /// The per-group state of every funnel group, also used (with one group) as the plain
 /// [`Accumulator`].
 #[derive(Debug)]
@@ -542,13 +519,8 @@ pub(crate) struct FunnelGroups {
     function: &'static str,
     params: Params,
     output: Output,
-    events: Vec<Vec<(i64, u32)>>,
-    seen: Vec<bool>,
-    /// Heap bytes held by the event lists.
-    heap: usize,
+    store: EventGroups,
 }
-
-const EVENT_BYTES: usize = size_of::<(i64, u32)>();
 
 impl FunnelGroups {
     pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
@@ -556,58 +528,37 @@ impl FunnelGroups {
             function,
             params,
             output,
-            events: Vec::new(),
-            seen: Vec::new(),
-            heap: 0,
+            store: EventGroups::default(),
         }
     }
 
-    fn resize(&mut self, total: usize) {
-        if self.events.len() < total {
-            self.events.resize_with(total, Vec::new);
-            self.seen.resize(total, false);
-        }
+    fn rows(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Rows> {
+        let ts_pos = self.params.layout.ts_pos;
+        Rows::read(
+            self.function,
+            &values[ts_pos],
+            &values[ts_pos + 1..],
+            opt_filter,
+        )
     }
 
-    fn push(&mut self, group: usize, event: (i64, u32)) {
-        let list = &mut self.events[group];
-        let before = list.capacity();
-        list.push(event);
-        self.heap += (list.capacity() - before) * EVENT_BYTES;
-    }
-
-    /// The batch's timestamps, per-row condition bits and which rows count (every
-    /// argument non-NULL and the FILTER true).
-    fn row_masks(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<(Int64Array, Vec<u32>, Option<NullBuffer>)> {
-        let layout = self.params.layout;
-        let ts = ts_values(self.function, &values[layout.ts_pos])?;
-        let rows = ts.len();
-        // A row counts only when every argument is non-NULL (ClickHouse skips the row).
-        let mut valid = NullBuffer::union(ts.nulls(), None);
-        let mut masks = vec![0u32; rows];
-        for (j, array) in values.iter().skip(layout.ts_pos + 1).enumerate() {
-            let Some(cond) = array.as_boolean_opt() else {
-                if array.data_type() == &DataType::Null {
-                    valid = Some(NullBuffer::new_null(rows));
-                    continue;
-                }
-                return exec_err!("{}: conditions must be BOOLEAN", self.function);
-            };
-            valid = NullBuffer::union(valid.as_ref(), cond.nulls());
-            for i in cond.values().set_indices() {
-                masks[i] |= 1 << j;
+    /// The events one input row adds: one `(ts, step)` per true condition (`step` is
+    /// 1-based); `(ts, 0)` for a row matching nothing under strict_order; under
+    /// strict_once one `(ts, condition bits)`, as that mode keeps rows whole.
+    fn events_of(modes: Modes, ts: i64, mask: u32, out: &mut impl Extend<Event>) {
+        if mask == 0 {
+            if modes.order {
+                out.extend([(ts, 0)]);
+            }
+        } else if modes.once {
+            out.extend([(ts, mask)]);
+        } else {
+            let mut m = mask;
+            while m != 0 {
+                out.extend([(ts, m.trailing_zeros() + 1)]);
+                m &= m - 1;
             }
         }
-        if let Some(filter) = opt_filter {
-            let keep = NullBuffer::new(filter.values().clone());
-            valid = NullBuffer::union(valid.as_ref(), Some(&keep));
-            valid = NullBuffer::union(valid.as_ref(), filter.nulls());
-        }
-        Ok((ts, masks, valid))
     }
 
     fn add_rows(
@@ -616,102 +567,44 @@ impl FunnelGroups {
         group_of: impl Fn(usize) -> usize,
         opt_filter: Option<&BooleanArray>,
     ) -> Result<()> {
-        let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
-        let order = self.params.modes.order;
-        let once = self.params.modes.once;
-        let ts_raw = ts.values();
-        for (i, &mask) in masks.iter().enumerate() {
-            if valid.as_ref().is_some_and(|v| v.is_null(i)) {
+        let rows = self.rows(values, opt_filter)?;
+        let modes = self.params.modes;
+        let ts = rows.ts.values();
+        let mut buf = Vec::with_capacity(MAX_STEPS);
+        for (i, &mask) in rows.masks.iter().enumerate() {
+            if !rows.counts(i) {
                 continue;
             }
             let g = group_of(i);
-            self.seen[g] = true;
-            if mask == 0 {
-                if order {
-                    self.push(g, (ts_raw[i], 0));
-                }
-                continue;
-            }
-            if once {
-                // strict_once keeps rows whole: one entry with all its condition bits.
-                self.push(g, (ts_raw[i], mask));
-                continue;
-            }
-            let mut m = mask;
-            while m != 0 {
-                let bit = m.trailing_zeros();
-                m &= m - 1;
-                self.push(g, (ts_raw[i], bit + 1));
+            self.store.mark_seen(g);
+            buf.clear();
+            Self::events_of(modes, ts[i], mask, &mut buf);
+            for &event in &buf {
+                self.store.push(g, event);
             }
         }
         Ok(())
     }
 
-    fn merge_rows(&mut self, values: &[ArrayRef], group_of: impl Fn(usize) -> usize) -> Result<()> {
-        let (Some(ts), Some(steps)) = (
-            values[0].as_list_opt::<i32>(),
-            values[1].as_list_opt::<i32>(),
-        ) else {
-            return internal_err!("{}: unexpected partial state types", self.function);
-        };
-        let ts_values = ts.values().as_primitive::<Int64Type>().values();
-        let step_values = steps.values().as_primitive::<UInt32Type>().values();
-        let ts_offsets = ts.value_offsets();
-        let step_offsets = steps.value_offsets();
-        for row in 0..ts.len() {
-            if ts.is_null(row) {
-                continue;
-            }
-            let g = group_of(row);
-            self.seen[g] = true;
-            let (a, b) = (ts_offsets[row] as usize, ts_offsets[row + 1] as usize);
-            let s = step_offsets[row] as usize;
-            if step_offsets[row + 1] as usize - s != b - a {
-                return internal_err!("{}: partial state lists differ in length", self.function);
-            }
-            let list = &mut self.events[g];
-            let before = list.capacity();
-            list.extend(
-                ts_values[a..b]
-                    .iter()
-                    .copied()
-                    .zip(step_values[s..s + (b - a)].iter().copied()),
-            );
-            self.heap += (list.capacity() - before) * EVENT_BYTES;
-        }
-        Ok(())
-    }
-
-    fn take(&mut self, emit_to: EmitTo) -> (Vec<Vec<(i64, u32)>>, Vec<bool>) {
-        let events = emit_to.take_needed(&mut self.events);
-        let seen = emit_to.take_needed(&mut self.seen);
-        let freed: usize = events.iter().map(|e| e.capacity() * EVENT_BYTES).sum();
-        self.heap = self.heap.saturating_sub(freed);
-        (events, seen)
-    }
-
-    fn finish(&self, mut events: Vec<Vec<(i64, u32)>>, seen: &[bool]) -> Result<ArrayRef> {
+    fn finish(&self, mut groups: Grouped) -> Result<ArrayRef> {
         let p = &self.params;
-        let null_if_unseen = p.nullable_input;
-        let nulls = if null_if_unseen && seen.iter().any(|s| !s) {
-            Some(NullBuffer::from(seen.to_vec()))
-        } else {
-            None
-        };
+        let nulls = groups.result_nulls(p.nullable_input);
         match self.output {
             Output::Level => {
-                let levels: Vec<u8> = events
-                    .iter_mut()
-                    .map(|e| scan(e, p.layout.steps, p.window, p.modes, false).level as u8)
+                let levels: Vec<u8> = (0..groups.len())
+                    .map(|g| {
+                        let events = groups.group_mut(g);
+                        scan(events, p.layout.steps, p.window, p.modes, false).level as u8
+                    })
                     .collect();
                 Ok(Arc::new(UInt8Array::new(levels.into(), nulls)))
             }
             Output::StepTimes => {
-                let mut offsets = Vec::with_capacity(events.len() + 1);
+                let mut offsets = Vec::with_capacity(groups.len() + 1);
                 offsets.push(0i32);
                 let mut times = Vec::new();
-                for e in events.iter_mut() {
-                    let s = scan(e, p.layout.steps, p.window, p.modes, true);
+                for g in 0..groups.len() {
+                    let s = scan(groups.group_mut(g), p.layout.steps, p.window, p.modes, true);
                     times.extend_from_slice(&s.times[..s.level]);
                     offsets.push(times.len() as i32);
                 }
@@ -729,43 +622,6 @@ impl FunnelGroups {
             }
         }
     }
-
-    fn state_arrays(events: Vec<Vec<(i64, u32)>>, seen: &[bool]) -> Result<Vec<ArrayRef>> {
-        let total: usize = events.iter().map(Vec::len).sum();
-        let mut ts = Vec::with_capacity(total);
-        let mut steps = Vec::with_capacity(total);
-        let mut offsets = Vec::with_capacity(events.len() + 1);
-        offsets.push(0i32);
-        for e in &events {
-            for &(t, s) in e {
-                ts.push(t);
-                steps.push(s);
-            }
-            offsets.push(i32::try_from(ts.len()).unwrap_or(i32::MAX));
-        }
-        if ts.len() > i32::MAX as usize {
-            return exec_err!("funnel partial state exceeds 2^31 events");
-        }
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-        let nulls = if seen.iter().all(|s| *s) {
-            None
-        } else {
-            Some(NullBuffer::from(seen.to_vec()))
-        };
-        let ts_list = ListArray::try_new(
-            Arc::new(Field::new_list_field(DataType::Int64, false)),
-            offsets.clone(),
-            Arc::new(PrimitiveArray::<Int64Type>::from(ts)),
-            nulls.clone(),
-        )?;
-        let step_list = ListArray::try_new(
-            Arc::new(Field::new_list_field(DataType::UInt32, false)),
-            offsets,
-            Arc::new(UInt32Array::from(steps)),
-            nulls,
-        )?;
-        Ok(vec![Arc::new(ts_list), Arc::new(step_list)])
-    }
 }
 
 impl GroupsAccumulator for FunnelGroups {
@@ -776,18 +632,17 @@ impl GroupsAccumulator for FunnelGroups {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        self.resize(total_num_groups);
+        self.store.resize(total_num_groups)?;
         self.add_rows(values, |i| group_indices[i], opt_filter)
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let (events, seen) = self.take(emit_to);
-        self.finish(events, &seen)
+        let groups = self.store.take(emit_to);
+        self.finish(groups)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let (events, seen) = self.take(emit_to);
-        Self::state_arrays(events, &seen)
+        self.store.take(emit_to).into_state()
     }
 
     fn merge_batch(
@@ -796,8 +651,9 @@ impl GroupsAccumulator for FunnelGroups {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.resize(total_num_groups);
-        self.merge_rows(values, |i| group_indices[i])
+        self.store.resize(total_num_groups)?;
+        self.store
+            .merge(self.function, values, |i| group_indices[i])
     }
 
     fn convert_to_state(
@@ -805,58 +661,18 @@ impl GroupsAccumulator for FunnelGroups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        // Every row becomes the partial state of a group of its own, built directly as
-        // lists (no per-row allocation): one event per true condition, `(ts, 0)` for a
-        // matching-nothing row under strict_order, a NULL list for a skipped row.
-        let (ts, masks, valid) = self.row_masks(values, opt_filter)?;
-        let order = self.params.modes.order;
-        let once = self.params.modes.once;
-        let mut offsets = Vec::with_capacity(masks.len() + 1);
-        let mut ts_out = Vec::with_capacity(masks.len());
-        let mut steps = Vec::with_capacity(masks.len());
-        offsets.push(0i32);
-        for (i, (&mask, &t)) in masks.iter().zip(ts.values().iter()).enumerate() {
-            if valid.as_ref().is_none_or(|v| v.is_valid(i)) {
-                if mask == 0 && order {
-                    ts_out.push(t);
-                    steps.push(0u32);
-                }
-                if once && mask != 0 {
-                    ts_out.push(t);
-                    steps.push(mask);
-                } else {
-                    let mut m = mask;
-                    while m != 0 {
-                        ts_out.push(t);
-                        steps.push(m.trailing_zeros() + 1);
-                        m &= m - 1;
-                    }
-                }
-            }
-            offsets.push(i32::try_from(ts_out.len()).unwrap_or(i32::MAX));
-        }
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-        Ok(vec![
-            Arc::new(ListArray::try_new(
-                Arc::new(Field::new_list_field(DataType::Int64, false)),
-                offsets.clone(),
-                Arc::new(Int64Array::from(ts_out)),
-                valid.clone(),
-            )?),
-            Arc::new(ListArray::try_new(
-                Arc::new(Field::new_list_field(DataType::UInt32, false)),
-                offsets,
-                Arc::new(UInt32Array::from(steps)),
-                valid,
-            )?),
-        ])
+        // Every row becomes the partial state of a group of its own.
+        let rows = self.rows(values, opt_filter)?;
+        let modes = self.params.modes;
+        let ts = rows.ts.values().clone();
+        Grouped::from_rows(&rows, |i, out| {
+            Self::events_of(modes, ts[i], rows.masks[i], out)
+        })
+        .into_state()
     }
 
     fn size(&self) -> usize {
-        size_of::<Self>()
-            + self.heap
-            + self.events.capacity() * size_of::<Vec<(i64, u32)>>()
-            + self.seen.capacity()
+        size_of::<Self>() + self.store.size()
     }
 }
 
@@ -867,7 +683,8 @@ pub(crate) struct FunnelAccumulator(FunnelGroups);
 impl FunnelAccumulator {
     pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
         let mut groups = FunnelGroups::new(function, params, output);
-        groups.resize(1);
+        // One group can always be held.
+        let _ = groups.store.resize(1);
         Self(groups)
     }
 }
@@ -878,12 +695,9 @@ impl Accumulator for FunnelAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        // Scanning sorts the events in place, which keeps the state valid.
-        let events = std::mem::take(&mut self.0.events);
-        let seen = self.0.seen.clone();
-        let result = self.0.finish(events.clone(), &seen);
-        self.0.events = events;
-        ScalarValue::try_from_array(&result?, 0)
+        // Evaluate may be called more than once (window frames): leave the state be.
+        let result = self.0.finish(self.0.store.snapshot())?;
+        ScalarValue::try_from_array(&result, 0)
     }
 
     fn size(&self) -> usize {
@@ -891,14 +705,16 @@ impl Accumulator for FunnelAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let arrays = FunnelGroups::state_arrays(self.0.events.clone(), &self.0.seen)?;
-        arrays
+        self.0
+            .store
+            .snapshot()
+            .into_state()?
             .iter()
             .map(|a| ScalarValue::try_from_array(a, 0))
             .collect()
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.0.merge_rows(states, |_| 0)
+        self.0.store.merge(self.0.function, states, |_| 0)
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use datafusion::logical_expr::AggregateUDF;
 
+mod event_groups;
 mod funnel_state;
 pub mod funnel_step_times;
 pub mod retention;

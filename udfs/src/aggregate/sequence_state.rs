@@ -4,18 +4,15 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, UInt32Array,
-};
-use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, UInt32Type};
-use datafusion::common::{ScalarValue, exec_err, internal_err, plan_err};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array};
+use datafusion::arrow::datatypes::{DataType, FieldRef, TimeUnit};
+use datafusion::common::{ScalarValue, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::expressions::Literal;
 
+use super::event_groups::{self, Event, EventGroups, Grouped, Rows};
 use super::sequence_pattern::Pattern;
 
 const MAX_CONDITIONS: usize = 32;
@@ -120,31 +117,17 @@ impl Params {
 }
 
 pub(crate) fn state_fields(args: &StateFieldsArgs) -> Vec<FieldRef> {
-    vec![
-        Arc::new(Field::new(
-            format!("{}[ts]", args.name),
-            DataType::new_list(DataType::Int64, false),
-            true,
-        )),
-        Arc::new(Field::new(
-            format!("{}[conditions]", args.name),
-            DataType::new_list(DataType::UInt32, false),
-            true,
-        )),
-    ]
+    event_groups::state_fields(args.name, "conditions")
 }
 
-const EVENT_BYTES: usize = size_of::<(i64, u32)>();
-
-/// Per-group event lists; with one group it is also the plain [`Accumulator`].
+/// Per-group events `(ts, condition bits)`; with one group it is also the plain
+/// [`Accumulator`].
 #[derive(Debug)]
 pub(crate) struct SequenceGroups {
     function: &'static str,
     params: Params,
     output: Output,
-    events: Vec<Vec<(i64, u32)>>,
-    seen: Vec<bool>,
-    heap: usize,
+    store: EventGroups,
 }
 
 impl SequenceGroups {
@@ -153,17 +136,12 @@ impl SequenceGroups {
             function,
             params,
             output,
-            events: Vec::new(),
-            seen: Vec::new(),
-            heap: 0,
+            store: EventGroups::default(),
         }
     }
 
-    fn resize(&mut self, total: usize) {
-        if self.events.len() < total {
-            self.events.resize_with(total, Vec::new);
-            self.seen.resize(total, false);
-        }
+    fn rows(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Rows> {
+        Rows::read(self.function, &values[1], &values[2..], opt_filter)
     }
 
     fn add_rows(
@@ -172,166 +150,60 @@ impl SequenceGroups {
         group_of: impl Fn(usize) -> usize,
         opt_filter: Option<&BooleanArray>,
     ) -> Result<()> {
-        let ts = match values[1].data_type() {
-            DataType::Int64 => values[1].as_primitive::<Int64Type>().clone(),
-            DataType::Timestamp(_, _) => {
-                let data = values[1]
-                    .to_data()
-                    .into_builder()
-                    .data_type(DataType::Int64);
-                Int64Array::from(data.build()?)
-            }
-            _ => cast(&values[1], &DataType::Int64)?
-                .as_primitive::<Int64Type>()
-                .clone(),
-        };
-        let rows = ts.len();
-        let mut valid = NullBuffer::union(ts.nulls(), None);
-        let mut masks = vec![0u32; rows];
-        for (j, array) in values.iter().skip(2).enumerate() {
-            let Some(cond) = array.as_boolean_opt() else {
-                if array.data_type() == &DataType::Null {
-                    valid = Some(NullBuffer::new_null(rows));
-                    continue;
-                }
-                return exec_err!("{}: conditions must be BOOLEAN", self.function);
-            };
-            valid = NullBuffer::union(valid.as_ref(), cond.nulls());
-            for i in cond.values().set_indices() {
-                masks[i] |= 1 << j;
-            }
-        }
-        if let Some(filter) = opt_filter {
-            let keep = NullBuffer::new(filter.values().clone());
-            valid = NullBuffer::union(valid.as_ref(), Some(&keep));
-            valid = NullBuffer::union(valid.as_ref(), filter.nulls());
-        }
-        let ts = ts.values();
-        for (i, &mask) in masks.iter().enumerate() {
-            if valid.as_ref().is_some_and(|v| v.is_null(i)) {
+        let rows = self.rows(values, opt_filter)?;
+        let ts = rows.ts.values();
+        for (i, &mask) in rows.masks.iter().enumerate() {
+            if !rows.counts(i) {
                 continue;
             }
             let g = group_of(i);
-            self.seen[g] = true;
+            self.store.mark_seen(g);
             if mask != 0 {
-                let list = &mut self.events[g];
-                let before = list.capacity();
-                list.push((ts[i], mask));
-                self.heap += (list.capacity() - before) * EVENT_BYTES;
+                self.store.push(g, (ts[i], mask));
             }
         }
         Ok(())
     }
 
-    fn merge_rows(&mut self, values: &[ArrayRef], group_of: impl Fn(usize) -> usize) -> Result<()> {
-        let (Some(ts), Some(conds)) = (
-            values[0].as_list_opt::<i32>(),
-            values[1].as_list_opt::<i32>(),
-        ) else {
-            return internal_err!("{}: unexpected partial state types", self.function);
-        };
-        let ts_values = ts.values().as_primitive::<Int64Type>().values();
-        let cond_values = conds.values().as_primitive::<UInt32Type>().values();
-        let (to, co) = (ts.value_offsets(), conds.value_offsets());
-        for row in 0..ts.len() {
-            if ts.is_null(row) {
-                continue;
-            }
-            let g = group_of(row);
-            self.seen[g] = true;
-            let (a, b) = (to[row] as usize, to[row + 1] as usize);
-            let c = co[row] as usize;
-            if co[row + 1] as usize - c != b - a {
-                return internal_err!("{}: partial state lists differ", self.function);
-            }
-            let list = &mut self.events[g];
-            let before = list.capacity();
-            list.extend(
-                ts_values[a..b]
-                    .iter()
-                    .copied()
-                    .zip(cond_values[c..c + (b - a)].iter().copied()),
-            );
-            self.heap += (list.capacity() - before) * EVENT_BYTES;
-        }
-        Ok(())
-    }
-
-    fn take(&mut self, emit_to: EmitTo) -> (Vec<Vec<(i64, u32)>>, Vec<bool>) {
-        let events = emit_to.take_needed(&mut self.events);
-        let seen = emit_to.take_needed(&mut self.seen);
-        let freed: usize = events.iter().map(|e| e.capacity() * EVENT_BYTES).sum();
-        self.heap = self.heap.saturating_sub(freed);
-        (events, seen)
-    }
-
-    fn finish(&self, events: &mut [Vec<(i64, u32)>], seen: &[bool]) -> Result<ArrayRef> {
-        let nulls = if self.params.nullable_input && seen.iter().any(|s| !s) {
-            Some(NullBuffer::from(seen.to_vec()))
-        } else {
-            None
-        };
+    fn finish(&self, mut groups: Grouped) -> Result<ArrayRef> {
+        let nulls = groups.result_nulls(self.params.nullable_input);
         let pattern = &self.params.pattern;
+        let n = groups.len();
         match self.output {
             Output::Match => {
-                let mut out = Vec::with_capacity(events.len());
-                for e in events.iter_mut() {
-                    e.sort_by_key(|(ts, _)| *ts);
-                    let met = e.iter().fold(0, |m, (_, c)| m | c);
-                    out.push(pattern.matches(e, met)?);
-                }
+                let out = (0..n)
+                    .map(|g| {
+                        let events = sort_by_time(groups.group_mut(g));
+                        pattern.matches(events, conditions_met(events))
+                    })
+                    .collect::<Result<Vec<bool>>>()?;
                 let values = BooleanArray::from(out);
                 Ok(Arc::new(BooleanArray::new(values.values().clone(), nulls)))
             }
             Output::Count => {
-                let mut out = Vec::with_capacity(events.len());
-                for e in events.iter_mut() {
-                    e.sort_by_key(|(ts, _)| *ts);
-                    let met = e.iter().fold(0, |m, (_, c)| m | c);
-                    out.push(pattern.count(e, met)?);
-                }
+                let out = (0..n)
+                    .map(|g| {
+                        let events = sort_by_time(groups.group_mut(g));
+                        pattern.count(events, conditions_met(events))
+                    })
+                    .collect::<Result<Vec<i64>>>()?;
                 Ok(Arc::new(Int64Array::new(out.into(), nulls)))
             }
         }
     }
+}
 
-    fn state_arrays(events: &[Vec<(i64, u32)>], seen: &[bool]) -> Result<Vec<ArrayRef>> {
-        let total: usize = events.iter().map(Vec::len).sum();
-        if total > i32::MAX as usize {
-            return exec_err!("sequence partial state exceeds 2^31 events");
-        }
-        let mut ts = Vec::with_capacity(total);
-        let mut conds = Vec::with_capacity(total);
-        let mut offsets = Vec::with_capacity(events.len() + 1);
-        offsets.push(0i32);
-        for e in events {
-            for &(t, c) in e {
-                ts.push(t);
-                conds.push(c);
-            }
-            offsets.push(ts.len() as i32);
-        }
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-        let nulls = if seen.iter().all(|s| *s) {
-            None
-        } else {
-            Some(NullBuffer::from(seen.to_vec()))
-        };
-        Ok(vec![
-            Arc::new(ListArray::try_new(
-                Arc::new(Field::new_list_field(DataType::Int64, false)),
-                offsets.clone(),
-                Arc::new(Int64Array::from(ts)),
-                nulls.clone(),
-            )?),
-            Arc::new(ListArray::try_new(
-                Arc::new(Field::new_list_field(DataType::UInt32, false)),
-                offsets,
-                Arc::new(UInt32Array::from(conds)),
-                nulls,
-            )?),
-        ])
+/// Sorts a group's events by time, keeping arrival order among equal times.
+fn sort_by_time(events: &mut [Event]) -> &[Event] {
+    if !events.is_sorted_by_key(|(ts, _)| *ts) {
+        events.sort_by_key(|(ts, _)| *ts);
     }
+    events
+}
+
+/// The conditions that hold on at least one event.
+fn conditions_met(events: &[Event]) -> u32 {
+    events.iter().fold(0, |m, (_, c)| m | c)
 }
 
 impl GroupsAccumulator for SequenceGroups {
@@ -342,18 +214,17 @@ impl GroupsAccumulator for SequenceGroups {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        self.resize(total_num_groups);
+        self.store.resize(total_num_groups)?;
         self.add_rows(values, |i| group_indices[i], opt_filter)
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let (mut events, seen) = self.take(emit_to);
-        self.finish(&mut events, &seen)
+        let groups = self.store.take(emit_to);
+        self.finish(groups)
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let (events, seen) = self.take(emit_to);
-        Self::state_arrays(&events, &seen)
+        self.store.take(emit_to).into_state()
     }
 
     fn merge_batch(
@@ -362,8 +233,9 @@ impl GroupsAccumulator for SequenceGroups {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.resize(total_num_groups);
-        self.merge_rows(values, |i| group_indices[i])
+        self.store.resize(total_num_groups)?;
+        self.store
+            .merge(self.function, values, |i| group_indices[i])
     }
 
     fn convert_to_state(
@@ -371,18 +243,19 @@ impl GroupsAccumulator for SequenceGroups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let rows = values.first().map_or(0, |v| v.len());
-        let mut single = SequenceGroups::new(self.function, self.params.clone(), self.output);
-        single.resize(rows);
-        single.add_rows(values, |i| i, opt_filter)?;
-        Self::state_arrays(&single.events, &single.seen)
+        // Every row becomes the partial state of a group of its own.
+        let rows = self.rows(values, opt_filter)?;
+        let ts = rows.ts.values().clone();
+        Grouped::from_rows(&rows, |i, out| {
+            if rows.masks[i] != 0 {
+                out.push((ts[i], rows.masks[i]));
+            }
+        })
+        .into_state()
     }
 
     fn size(&self) -> usize {
-        size_of::<Self>()
-            + self.heap
-            + self.events.capacity() * size_of::<Vec<(i64, u32)>>()
-            + self.seen.capacity()
+        size_of::<Self>() + self.store.size()
     }
 }
 
@@ -393,7 +266,8 @@ pub(crate) struct SequenceAccumulator(SequenceGroups);
 impl SequenceAccumulator {
     pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
         let mut groups = SequenceGroups::new(function, params, output);
-        groups.resize(1);
+        // One group can always be held.
+        let _ = groups.store.resize(1);
         Self(groups)
     }
 }
@@ -404,10 +278,8 @@ impl Accumulator for SequenceAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let mut events = std::mem::take(&mut self.0.events);
-        let result = self.0.finish(&mut events, &self.0.seen);
-        self.0.events = events;
-        ScalarValue::try_from_array(&result?, 0)
+        let result = self.0.finish(self.0.store.snapshot())?;
+        ScalarValue::try_from_array(&result, 0)
     }
 
     fn size(&self) -> usize {
@@ -415,13 +287,16 @@ impl Accumulator for SequenceAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        SequenceGroups::state_arrays(&self.0.events, &self.0.seen)?
+        self.0
+            .store
+            .snapshot()
+            .into_state()?
             .iter()
             .map(|a| ScalarValue::try_from_array(a, 0))
             .collect()
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.0.merge_rows(states, |_| 0)
+        self.0.store.merge(self.0.function, states, |_| 0)
     }
 }
