@@ -88,6 +88,7 @@ impl Engine {
             secret_key,
             secret_key_env: Some(config.engine.secret_key_env.clone()),
             identity: config.identity.options(),
+            tolerance: config.tolerance.options(),
         };
         plinkdb_udfs::register_all_with(&ctx, &options)?;
         let data_root = config

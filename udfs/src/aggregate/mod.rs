@@ -1,4 +1,4 @@
-//! Aggregate functions, one per file: funnels, retention, sequences.
+//! Aggregate functions, one per file: funnels, retention, sequences, contact tolerance.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ pub mod sequence_count;
 pub mod sequence_match;
 mod sequence_pattern;
 mod sequence_state;
+pub mod tolerance_score;
 pub mod window_funnel;
 
 /// `make_udaf!(WindowFunnel, window_funnel_udaf)` defines an accessor returning one
@@ -31,6 +32,13 @@ make_udaf!(retention::Retention, retention_udaf);
 make_udaf!(sequence_match::SequenceMatch, sequence_match_udaf);
 make_udaf!(sequence_count::SequenceCount, sequence_count_udaf);
 
+/// `tolerance_score` configured with `options` (the defaults are in [`functions`]).
+pub fn tolerance_score_udaf(options: &crate::contact::ToleranceOptions) -> Arc<AggregateUDF> {
+    Arc::new(AggregateUDF::new_from_impl(
+        tolerance_score::ToleranceScore::new(options.clone()),
+    ))
+}
+
 /// Every aggregate function of this crate.
 pub fn functions() -> Vec<Arc<AggregateUDF>> {
     vec![
@@ -39,5 +47,6 @@ pub fn functions() -> Vec<Arc<AggregateUDF>> {
         retention_udaf(),
         sequence_match_udaf(),
         sequence_count_udaf(),
+        tolerance_score_udaf(&crate::contact::ToleranceOptions::default()),
     ]
 }
