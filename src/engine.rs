@@ -90,6 +90,7 @@ impl Engine {
             identity: config.identity.options(),
         };
         plinkdb_udfs::register_all_with(&ctx, &options)?;
+        crate::tags::register(&ctx);
         let data_root = config
             .data
             .as_ref()

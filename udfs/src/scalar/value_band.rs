@@ -20,9 +20,11 @@ const NAME: &str = "value_band";
     description = "The band index of `x` between ascending bounds: 0 when `x < b1`, `i` \
     when `b_i <= x < b_(i+1)`, `n` when `x >= bn`. Percentile bands come from bounds \
     computed by `approx_percentile_cont`; names from an array: \
-    `['low', 'mid', 'high'][value_band(x, p33, p67) + 1]`. The bounds must be strictly \
-    ascending: constant bounds are checked when the query is planned, column bounds on \
-    each row; the error names the argument position. A NULL `x` or bound gives NULL.",
+    `['low', 'mid', 'high'][value_band(x, p33, p67) + 1]`. The bounds must be ascending; \
+    equal neighbours are allowed (the band between them is empty, as happens with \
+    percentiles of skewed data). Constant bounds are checked when the query is planned, \
+    column bounds on each row; the error names the argument position. A NULL `x` or \
+    bound gives NULL.",
     syntax_example = "value_band(x, b1, ..., bn)",
     sql_example = r#"```sql
 > SELECT value_band(5, 10, 100), value_band(10, 10, 100), value_band(250, 10, 100);
@@ -33,7 +35,7 @@ const NAME: &str = "value_band";
     argument(name = "x", description = "A number."),
     argument(
         name = "b1, ..., bn",
-        description = "One or more numbers, strictly ascending."
+        description = "One or more numbers, ascending."
     )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -60,16 +62,15 @@ pub fn band(x: f64, bounds: &[f64]) -> i32 {
     bounds.partition_point(|&b| b <= x) as i32
 }
 
-/// An error naming the first bound (1-based argument position) not above its
-/// predecessor.
+/// An error naming the first bound (1-based argument position) below its predecessor.
 fn check_ascending(bounds: &[f64], row: Option<usize>) -> Result<()> {
     for i in 1..bounds.len() {
-        if bounds[i].is_nan() || bounds[i - 1].is_nan() || bounds[i] <= bounds[i - 1] {
+        if bounds[i].is_nan() || bounds[i - 1].is_nan() || bounds[i] < bounds[i - 1] {
             let at = row.map(|r| format!(" on row {r}")).unwrap_or_default();
             let (position, previous) = (i + 2, i + 1);
             let message = format!(
-                "{NAME}: bounds must be strictly ascending, but argument {position} ({}) is \
-                 not above argument {previous} ({}){at}",
+                "{NAME}: bounds must be ascending, but argument {position} ({}) is below \
+                 argument {previous} ({}){at}",
                 bounds[i],
                 bounds[i - 1]
             );
@@ -185,10 +186,13 @@ mod tests {
 
     #[test]
     fn bounds_out_of_order_name_the_position() {
-        let err = check_ascending(&[1.0, 5.0, 5.0], None).unwrap_err().to_string();
-        assert!(err.contains("argument 4 (5) is not above argument 3 (5)"), "{err}");
+        let err = check_ascending(&[1.0, 5.0, 4.0], None).unwrap_err().to_string();
+        assert!(err.contains("argument 4 (4) is below argument 3 (5)"), "{err}");
         let err = check_ascending(&[3.0, 2.0], Some(7)).unwrap_err().to_string();
-        assert!(err.contains("argument 3 (2) is not above argument 2 (3) on row 7"), "{err}");
+        assert!(err.contains("argument 3 (2) is below argument 2 (3) on row 7"), "{err}");
         assert!(check_ascending(&[1.0], None).is_ok());
+        // equal bounds: an empty band
+        assert!(check_ascending(&[1.0, 1.0, 2.0], None).is_ok());
+        assert_eq!(band(1.0, &[1.0, 1.0, 2.0]), 2);
     }
 }
