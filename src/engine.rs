@@ -91,6 +91,7 @@ impl Engine {
             tolerance: config.tolerance.options(),
         };
         plinkdb_udfs::register_all_with(&ctx, &options)?;
+        crate::tags::register(&ctx);
         let data_root = config
             .data
             .as_ref()
