@@ -11,7 +11,7 @@ use plinkdb_datasets::GenConfig;
 use crate::support::{query, run_job, run_sql_file};
 
 /// Generates a dataset in a temp dir (kept alive by the returned guard).
-fn generate(persons: usize, days: u32, seed: u64) -> (tempfile::TempDir, PathBuf) {
+fn generate(persons: u64, days: u32, seed: u64) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("ds");
     let config = GenConfig {
@@ -60,9 +60,16 @@ async fn check_plan(engine: &Engine, base_date: &str) -> usize {
         .expect("tag_values");
     run_job(engine, "contact_plan", base_date).await;
     let t = cutoff(base_date);
-    let plan = query(engine, "SELECT count(*), count(DISTINCT person_id) FROM contact_plan").await;
+    let plan = query(
+        engine,
+        "SELECT count(*), count(DISTINCT person_id) FROM contact_plan",
+    )
+    .await;
     let planned: usize = plan[0][0].as_deref().unwrap_or("0").parse().expect("n");
-    assert_eq!(plan[0][0], plan[0][1], "{base_date}: one message per person at most");
+    assert_eq!(
+        plan[0][0], plan[0][1],
+        "{base_date}: one message per person at most"
+    );
 
     // Consent for that purpose and channel, on the very account messaged, which is the
     // person's, granted before and not withdrawn by the cut-off.
@@ -81,7 +88,11 @@ async fn check_plan(engine: &Engine, base_date: &str) -> usize {
         ),
     )
     .await;
-    assert_eq!(count(&no_consent), 0, "{base_date}: contact without consent");
+    assert_eq!(
+        count(&no_consent),
+        0,
+        "{base_date}: contact without consent"
+    );
 
     // No block, report or unsubscribe on that channel by any of the person's accounts.
     let stopped = query(
@@ -95,7 +106,11 @@ async fn check_plan(engine: &Engine, base_date: &str) -> usize {
         ),
     )
     .await;
-    assert_eq!(count(&stopped), 0, "{base_date}: contact after block/report/unsubscribe");
+    assert_eq!(
+        count(&stopped),
+        0,
+        "{base_date}: contact after block/report/unsubscribe"
+    );
 
     // The send keeps the person within the channel's cap over the rolling 7 days, and the
     // cap never exceeds the configured maximum.
@@ -114,12 +129,19 @@ async fn check_plan(engine: &Engine, base_date: &str) -> usize {
         ),
     )
     .await;
-    assert_eq!(over.len(), planned, "{base_date}: every planned person is mapped");
+    assert_eq!(
+        over.len(),
+        planned,
+        "{base_date}: every planned person is mapped"
+    );
     for row in &over {
         let channel = row[1].as_deref().expect("channel");
         let cap: u32 = row[2].as_deref().expect("cap").parse().expect("cap");
         let sent: u32 = row[3].as_deref().expect("sent").parse().expect("sent");
-        assert!(sent < cap, "{base_date}: {row:?} is at or over its weekly cap");
+        assert!(
+            sent < cap,
+            "{base_date}: {row:?} is at or over its weekly cap"
+        );
         assert!(cap <= caps.max_weekly(channel), "{row:?}");
     }
 
@@ -133,7 +155,10 @@ async fn check_plan(engine: &Engine, base_date: &str) -> usize {
     .await;
     for row in &times {
         let hour: u32 = row[0].as_deref().expect("hour").parse().expect("hour");
-        assert!(!caps.is_quiet(hour), "{base_date}: send at {hour}:00 is in quiet hours");
+        assert!(
+            !caps.is_quiet(hour),
+            "{base_date}: send at {hour}:00 is in quiet hours"
+        );
         assert_eq!(row[1].as_deref(), Some(base_date));
     }
 
@@ -161,7 +186,10 @@ async fn plan_respects_consent_hard_stops_caps_and_quiet_hours() {
         let engine = people_engine(&dir).await;
         for date in dates {
             let planned = check_plan(&engine, date).await;
-            assert!(planned > 0, "seed {seed} {date}: an empty plan proves nothing");
+            assert!(
+                planned > 0,
+                "seed {seed} {date}: an empty plan proves nothing"
+            );
             total += planned;
             // The hard stops bite: people with a tag a rule wants, whose channel is
             // stopped, are left out.
@@ -175,7 +203,9 @@ async fn plan_respects_consent_hard_stops_caps_and_quiet_hours() {
             stopped_candidates += count(&stopped);
         }
     }
-    eprintln!("contact plan: {total} messages planned; {stopped_candidates} hard-stopped people left out");
+    eprintln!(
+        "contact plan: {total} messages planned; {stopped_candidates} hard-stopped people left out"
+    );
     assert!(stopped_candidates > 0);
 }
 
@@ -242,7 +272,11 @@ async fn tolerance_separates_intolerant_people() {
     let intolerant = scored.iter().filter(|x| x.1).count();
     let value = auc(&scored);
     let mean = |flag: bool| {
-        let v: Vec<f64> = scored.iter().filter(|x| x.1 == flag).map(|x| 1.0 - x.0).collect();
+        let v: Vec<f64> = scored
+            .iter()
+            .filter(|x| x.1 == flag)
+            .map(|x| 1.0 - x.0)
+            .collect();
         v.iter().sum::<f64>() / v.len() as f64
     };
     eprintln!(
@@ -252,7 +286,10 @@ async fn tolerance_separates_intolerant_people() {
         mean(true),
         mean(false)
     );
-    assert!(intolerant > 50 && scored.len() - intolerant > 200, "too few people");
+    assert!(
+        intolerant > 50 && scored.len() - intolerant > 200,
+        "too few people"
+    );
     assert!(value >= 0.80, "AUC {value:.3} below the floor 0.80");
 
     // The policy agrees: channels of intolerant people are stopped or capped lower.

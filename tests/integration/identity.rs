@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use plinkdb::{Config, Engine};
 use plinkdb_datasets::GenConfig;
 
-use crate::support::{query, rows};
+use crate::support::query;
 
 /// A generated set of a few thousand persons (made once per test process).
 fn identity_dataset() -> &'static Path {

@@ -186,7 +186,13 @@ pub async fn run_job(engine: &Engine, name: &str, base_date: &str) {
     let mut statements = plinkdb::engine::split_statements(&body).expect("parse job");
     let last = statements.pop().expect("a final SELECT");
     for statement in statements {
-        engine.statement(statement).await.expect(name).collect().await.expect(name);
+        engine
+            .statement(statement)
+            .await
+            .expect(name)
+            .collect()
+            .await
+            .expect(name);
     }
     engine
         .query(&format!("DROP TABLE IF EXISTS {output}"))
