@@ -413,7 +413,7 @@ mod tests {
         assert!((out.value(1) - o.score(0.0, 0.0, 3.0)).abs() < 1e-9);
 
         // Partial states merge to the same answer.
-        let mut a = ToleranceGroups::new(o.clone());
+        let a = ToleranceGroups::new(o.clone());
         let state = a.convert_to_state(&data, None).unwrap();
         let mut m = ToleranceGroups::new(o.clone());
         m.merge_batch(&state, &[0, 0, 0, 0, 0, 1, 0], 2).unwrap();
