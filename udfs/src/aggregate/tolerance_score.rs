@@ -42,7 +42,8 @@ const NAME: &str = "tolerance_score";
 ```"#,
     argument(
         name = "as_of",
-        description = "TIMESTAMP or DATE: the instant the score is for (usually a constant)."
+        description = "TIMESTAMP or DATE (00:00 UTC of that day; `contact_policy` passes \
+        00:00 Beijing time): the instant the score is for, usually a constant."
     ),
     argument(name = "ts", description = "TIMESTAMP of the row."),
     argument(
