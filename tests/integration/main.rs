@@ -9,3 +9,4 @@ mod identity;
 mod pruning;
 mod s3;
 mod support;
+mod tags;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use plinkdb_datasets::GenConfig;
 
 /// A small generated dataset, made once per test process.
@@ -109,4 +110,30 @@ pub fn fails(output: Output) -> String {
     );
     assert!(!err.contains("internal error"), "{err}");
     err
+}
+
+/// Every value of `batches` as text (NULL as `None`), row by row.
+pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<Option<String>>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let cols: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| {
+                datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8)
+                    .expect("cast")
+            })
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(
+                cols.iter()
+                    .map(|c| {
+                        let s = c.as_string::<i32>();
+                        s.is_valid(r).then(|| s.value(r).to_string())
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
 }
