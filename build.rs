@@ -26,11 +26,12 @@ fn embed(dir: &str, out_file: &str) {
         let rel = path
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .unwrap_or(path);
+        // Relative to the crate being compiled, not to this script's run: worktrees that
+        // share a target directory share OUT_DIR too.
+        let rel = rel.display().to_string();
         let _ = writeln!(
             code,
-            "    ({:?}, include_str!({:?})),",
-            rel.display().to_string(),
-            path.display().to_string()
+            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{rel}\"))),"
         );
     }
     code.push(']');

@@ -18,7 +18,8 @@ SELECT p.person_id, p.platform AS value
 FROM per_platform p
 WHERE p.active_days >= 3
   AND :base_date - p.last_day >= 14
-  AND :base_date - p.last_day >= 3 * (p.last_day - p.first_day) / (p.active_days - 1)
+  -- silence >= 3 x the mean gap (last - first) / (active_days - 1), without dividing
+  AND (:base_date - p.last_day) * (p.active_days - 1) >= 3 * (p.last_day - p.first_day)
   AND EXISTS (
       SELECT 1 FROM per_platform o
       WHERE o.person_id = p.person_id AND o.platform <> p.platform

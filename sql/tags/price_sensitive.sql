@@ -1,5 +1,6 @@
--- price_sensitive: most of a person's orders in the 180 days before the base date were
--- discounted (at least 70% of at least 2 orders).
+-- price_sensitive: a person's orders in the 180 days before the base date were nearly
+-- all discounted (at least 80% of them, from at least one order). Tuned on generated
+-- data: a single discounted order is right 6 times in 10, two of two 8 in 10.
 SELECT person_id, 'true' AS value
 FROM (
     SELECT person_id,
@@ -10,4 +11,4 @@ FROM (
       AND event_type IN ('order_created', 'order_paid')
     GROUP BY person_id
 )
-WHERE orders >= 2 AND discounted >= 0.7 * orders
+WHERE orders >= 1 AND discounted >= 0.8 * orders

@@ -138,27 +138,37 @@ async fn show(engine: &crate::Engine, title: &str, note: &str, sql: &str) -> Res
     Ok(())
 }
 
-/// The body of a job file for `base_date`: the `-- key: value` header dropped and
-/// `:base_date` replaced by the date literal (as the job runner does).
-fn job_body(text: &str, base_date: &str) -> String {
-    text.lines()
+/// Runs a job file for `base_date` as the job runner does: the `-- key: value` header
+/// dropped, `:base_date` replaced by the date literal, the setup statements run and the
+/// final SELECT stored as table `output` with a `base_date` column.
+async fn run_job(engine: &crate::Engine, text: &str, base_date: &str, output: &str) -> Result<()> {
+    let date = format!("DATE '{base_date}'");
+    let body = text
+        .lines()
         .skip_while(|l| l.strip_prefix("-- ").is_some_and(|kv| kv.contains(": ")))
         .collect::<Vec<_>>()
         .join("\n")
-        .replace(":base_date", &format!("DATE '{base_date}'"))
+        .replace(":base_date", &date);
+    let mut statements = crate::engine::split_statements(&body)?;
+    let Some(last) = statements.pop() else {
+        return Ok(());
+    };
+    for statement in statements {
+        engine.statement(statement).await?.collect().await?;
+    }
+    engine
+        .sql(&format!(
+            "CREATE OR REPLACE TABLE {output} AS SELECT *, {date} AS base_date FROM ({last})"
+        ))
+        .await?
+        .collect()
+        .await?;
+    Ok(())
 }
 
-/// Tolerance and the contact plan for the day after the data: the `tolerance` and
-/// `contact_plan` jobs (sql/jobs/) over `people_events` and `derive_tags`.
+/// Tolerance and the contact plan for the day after the data: the `tag_values`,
+/// `tolerance` and `contact_plan` jobs (sql/jobs/) over an identity_map snapshot.
 async fn contact_plan(engine: &crate::Engine) -> Result<()> {
-    let ctx = engine.context();
-    if !ctx.table_exist("people_events")? {
-        for statement in
-            crate::engine::split_statements(include_str!("../../sql/identity/people_events.sql"))?
-        {
-            engine.statement(statement).await?.collect().await?;
-        }
-    }
     // The day after the data: everything before it is history.
     let batches = engine
         .query("SELECT CAST(CAST(max(dt) + INTERVAL '1 day' AS DATE) AS VARCHAR) FROM events")
@@ -171,22 +181,20 @@ async fn contact_plan(engine: &crate::Engine) -> Result<()> {
     else {
         return Ok(());
     };
-    let tolerance = job_body(include_str!("../../sql/jobs/tolerance.sql"), &base_date);
-    let date = format!("DATE '{base_date}'");
-    for (table, select) in [
-        (
-            "tag_values",
-            format!("SELECT person_id, tag, value FROM derive_tags('people_events', {date})"),
-        ),
-        ("tolerance", tolerance),
+    // The identity_map job's snapshot for that day.
+    engine
+        .sql(&format!(
+            "CREATE OR REPLACE TABLE identity_map AS SELECT *, DATE '{base_date}' AS base_date \
+             FROM resolve_identities('events')"
+        ))
+        .await?
+        .collect()
+        .await?;
+    for (text, output) in [
+        (include_str!("../../sql/jobs/tag_values.sql"), "tag_values"),
+        (include_str!("../../sql/jobs/tolerance.sql"), "tolerance"),
     ] {
-        engine
-            .sql(&format!(
-                "CREATE OR REPLACE TABLE {table} AS SELECT *, {date} AS base_date FROM ({select})"
-            ))
-            .await?
-            .collect()
-            .await?;
+        run_job(engine, text, &base_date, output).await?;
     }
     show(
         engine,
@@ -200,12 +208,8 @@ async fn contact_plan(engine: &crate::Engine) -> Result<()> {
          FROM tolerance GROUP BY 1, 2 ORDER BY 1, 2",
     )
     .await?;
-    let plan = job_body(include_str!("../../sql/jobs/contact_plan.sql"), &base_date);
-    engine
-        .sql(&format!("CREATE OR REPLACE TABLE contact_plan AS {plan}"))
-        .await?
-        .collect()
-        .await?;
+    let plan = include_str!("../../sql/jobs/contact_plan.sql");
+    run_job(engine, plan, &base_date, "contact_plan").await?;
     show(
         engine,
         &format!(

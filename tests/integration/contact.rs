@@ -24,12 +24,19 @@ fn generate(persons: u64, days: u32, seed: u64) -> (tempfile::TempDir, PathBuf) 
     (tmp, out)
 }
 
-/// An engine on `dir` with `identity_map` and `people_events`.
-async fn people_engine(dir: &std::path::Path) -> Engine {
+/// An engine on `dir` with an `identity_map` snapshot as the identity_map job publishes
+/// it (one snapshot, dated `snapshot`, over all the events).
+async fn people_engine(dir: &std::path::Path, snapshot: &str) -> Engine {
     let engine = Engine::open(Config::with_data_root(dir.to_string_lossy()))
         .await
         .expect("open");
-    run_sql_file(&engine, "sql/identity/people_events.sql").await;
+    engine
+        .query(&format!(
+            "CREATE TABLE identity_map AS SELECT *, DATE '{snapshot}' AS base_date \
+             FROM resolve_identities('events')"
+        ))
+        .await
+        .expect("identity_map");
     engine
 }
 
@@ -46,18 +53,7 @@ fn count(rows: &[Vec<Option<String>>]) -> i64 {
 /// the plan against the raw first-party tables (not the policy's own numbers).
 async fn check_plan(engine: &Engine, base_date: &str) -> usize {
     run_job(engine, "tolerance", base_date).await;
-    // The tag_values job of interfaces.md (its file belongs to the tags branch).
-    engine
-        .query("DROP TABLE IF EXISTS tag_values")
-        .await
-        .expect("drop");
-    engine
-        .query(&format!(
-            "CREATE TABLE tag_values AS SELECT person_id, tag, value, DATE '{base_date}' AS \
-             base_date FROM derive_tags('people_events', DATE '{base_date}')"
-        ))
-        .await
-        .expect("tag_values");
+    run_job(engine, "tag_values", base_date).await;
     run_job(engine, "contact_plan", base_date).await;
     let t = cutoff(base_date);
     let plan = query(
@@ -183,7 +179,7 @@ async fn plan_respects_consent_hard_stops_caps_and_quiet_hours() {
         (300, 10, 41, ["2026-10-06", "2026-10-11"]),
     ] {
         let (_tmp, dir) = generate(persons, days, seed);
-        let engine = people_engine(&dir).await;
+        let engine = people_engine(&dir, dates[0]).await;
         for date in dates {
             let planned = check_plan(&engine, date).await;
             assert!(

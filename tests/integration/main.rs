@@ -10,3 +10,4 @@ mod identity;
 mod pruning;
 mod s3;
 mod support;
+mod tags;
