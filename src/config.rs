@@ -46,6 +46,9 @@ pub struct Config {
     /// Identity resolution (`resolve_identities` and friends).
     #[serde(default)]
     pub identity: IdentityConfig,
+    /// Contact tolerance (`tolerance_score`, `contact_policy`).
+    #[serde(default)]
+    pub tolerance: ToleranceConfig,
     /// Directory relative locations are resolved against (the config file's own).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -213,6 +216,133 @@ impl IdentityConfig {
     }
 }
 
+/// `[tolerance]`: the contact-tolerance model. Every key is optional.
+///
+/// ```toml
+/// [tolerance]
+/// engagement_days = 28       # sends, opens and clicks looked at
+/// prior_mean = 0.2           # engagement assumed without sends (Beta prior mean)
+/// prior_weight = 5.0         # sends it takes to move away from the prior
+/// target_engagement = 0.3    # engagement at which the tolerance reaches 1
+/// half_life_days = 90.0      # negative feedback loses half its weight in this time
+/// negative_scale = 5.0       # negative load that divides the tolerance by e
+/// unfollow_weight = 1.0      # weights: unfollow < unsubscribe < block < report
+/// unsubscribe_weight = 4.0
+/// block_weight = 6.0
+/// report_weight = 10.0
+/// hard_stop_days = 180       # a block or report stops the channel this long
+/// min_tolerance = 0.3        # below it a channel's weekly cap is 0
+/// default_weekly_cap = 2     # sends per rolling week at tolerance 1, unlisted channels
+/// quiet_start_hour = 22      # Beijing quiet hours: from 22:00 ...
+/// quiet_end_hour = 9         # ... to 09:00
+/// fallback_hour = 20         # send hour when a person's activity gives none
+/// activity_days = 30         # days of activity the preferred hour comes from
+/// consents_table = "consents"
+///
+/// [tolerance.weekly_cap]     # sends per rolling week at tolerance 1, per channel
+/// wechat_service = 3
+/// wecom = 3
+/// douyin_dm = 3
+/// sms = 2
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ToleranceConfig {
+    /// Days of sends, opens and clicks the engagement looks at (28).
+    pub engagement_days: u32,
+    /// Engagement assumed without sends, the Beta prior mean (0.2).
+    pub prior_mean: f64,
+    /// Sends it takes to move away from the prior (5).
+    pub prior_weight: f64,
+    /// Engagement at which the tolerance reaches 1 before penalties (0.3).
+    pub target_engagement: f64,
+    /// Half-life of negative feedback, days (90).
+    pub half_life_days: f64,
+    /// Negative load that divides the tolerance by e (5).
+    pub negative_scale: f64,
+    /// Weight of an unfollow (1).
+    pub unfollow_weight: f64,
+    /// Weight of an unsubscribe (4).
+    pub unsubscribe_weight: f64,
+    /// Weight of a block (6).
+    pub block_weight: f64,
+    /// Weight of a report (10).
+    pub report_weight: f64,
+    /// A block or report on a channel stops it for this many days (180).
+    pub hard_stop_days: u32,
+    /// Below this tolerance a channel's weekly cap is 0 (0.3).
+    pub min_tolerance: f64,
+    /// Sends per rolling 7 days at tolerance 1, per channel (wechat_service 3, wecom 3,
+    /// douyin_dm 3, sms 2); replaces the whole table when given.
+    pub weekly_cap: std::collections::BTreeMap<String, u32>,
+    /// The same for channels not in `weekly_cap` (2).
+    pub default_weekly_cap: u32,
+    /// Beijing hour the quiet hours start (22).
+    pub quiet_start_hour: u32,
+    /// Beijing hour the quiet hours end (9).
+    pub quiet_end_hour: u32,
+    /// Send hour when a person's activity gives none; outside the quiet hours (20).
+    pub fallback_hour: u32,
+    /// Days of activity the preferred send hour is taken from (30).
+    pub activity_days: u32,
+    /// Consent table `contact_policy` reads (`consents`).
+    pub consents_table: String,
+}
+
+impl Default for ToleranceConfig {
+    fn default() -> Self {
+        let d = plinkdb_udfs::ToleranceOptions::default();
+        Self {
+            engagement_days: d.engagement_days,
+            prior_mean: d.prior_mean,
+            prior_weight: d.prior_weight,
+            target_engagement: d.target_engagement,
+            half_life_days: d.half_life_days,
+            negative_scale: d.negative_scale,
+            unfollow_weight: d.unfollow_weight,
+            unsubscribe_weight: d.unsubscribe_weight,
+            block_weight: d.block_weight,
+            report_weight: d.report_weight,
+            hard_stop_days: d.hard_stop_days,
+            min_tolerance: d.min_tolerance,
+            weekly_cap: d.weekly_cap,
+            default_weekly_cap: d.default_weekly_cap,
+            quiet_start_hour: d.quiet_start_hour,
+            quiet_end_hour: d.quiet_end_hour,
+            fallback_hour: d.fallback_hour,
+            activity_days: d.activity_days,
+            consents_table: d.consents_table,
+        }
+    }
+}
+
+impl ToleranceConfig {
+    /// The options `tolerance_score` and `contact_policy` are registered with.
+    pub fn options(&self) -> plinkdb_udfs::ToleranceOptions {
+        plinkdb_udfs::ToleranceOptions {
+            engagement_days: self.engagement_days,
+            prior_mean: self.prior_mean,
+            prior_weight: self.prior_weight,
+            target_engagement: self.target_engagement,
+            half_life_days: self.half_life_days,
+            negative_scale: self.negative_scale,
+            unfollow_weight: self.unfollow_weight,
+            unsubscribe_weight: self.unsubscribe_weight,
+            block_weight: self.block_weight,
+            report_weight: self.report_weight,
+            hard_stop_days: self.hard_stop_days,
+            min_tolerance: self.min_tolerance,
+            weekly_cap: self.weekly_cap.clone(),
+            default_weekly_cap: self.default_weekly_cap,
+            quiet_start_hour: self.quiet_start_hour,
+            quiet_end_hour: self.quiet_end_hour,
+            fallback_hour: self.fallback_hour,
+            activity_days: self.activity_days,
+            consents_table: self.consents_table.clone(),
+        }
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     ///
@@ -278,6 +408,10 @@ impl Config {
             parse_bytes(limit).map_err(|e| format!("engine.memory_limit: {e}"))?;
         }
         plinkdb_udfs::identity::IdentityRules::new(&self.identity.options())
+            .map_err(|e| e.strip_backtrace())?;
+        self.tolerance
+            .options()
+            .validate()
             .map_err(|e| e.strip_backtrace())?;
         Ok(())
     }
@@ -380,6 +514,23 @@ mod tests {
         assert!(err.contains("hub_treshold"), "{err}");
         let err = Config::from_toml("[identity]\nextra_blocked_values = ['(']\n").unwrap_err();
         assert!(err.contains("blocked_values"), "{err}");
+    }
+
+    #[test]
+    fn tolerance_section_has_defaults_and_checks_values() {
+        let config = Config::from_toml(
+            "[tolerance]\nhalf_life_days = 30.0\n[tolerance.weekly_cap]\nsms = 1\n",
+        )
+        .unwrap();
+        let options = config.tolerance.options();
+        assert_eq!(options.half_life_days, 30.0);
+        assert_eq!(options.max_weekly("sms"), 1);
+        assert_eq!(options.max_weekly("wecom"), 2); // the table was replaced
+        assert_eq!(options.prior_mean, 0.2);
+        let err = Config::from_toml("[tolerance]\nhalf_live_days = 30.0\n").unwrap_err();
+        assert!(err.contains("half_live_days"), "{err}");
+        let err = Config::from_toml("[tolerance]\nquiet_end_hour = 25\n").unwrap_err();
+        assert!(err.contains("quiet_end_hour"), "{err}");
     }
 
     #[test]

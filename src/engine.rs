@@ -88,8 +88,10 @@ impl Engine {
             secret_key,
             secret_key_env: Some(config.engine.secret_key_env.clone()),
             identity: config.identity.options(),
+            tolerance: config.tolerance.options(),
         };
         plinkdb_udfs::register_all_with(&ctx, &options)?;
+        crate::tags::register(&ctx);
         let data_root = config
             .data
             .as_ref()

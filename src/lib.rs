@@ -20,6 +20,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod platforms;
+pub mod tags;
 
 pub use config::Config;
 pub use engine::Engine;

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use clap::Args;
+use datafusion::arrow::array::{Array, AsArray};
 
 use super::Source;
 use super::output::{OutputFormat, ResultWriter};
@@ -118,15 +119,114 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         if section.sql.contains("truth.") && !engine.has_truth() {
             continue;
         }
-        let started = Instant::now();
-        let df = engine.sql(section.sql).await?;
-        let schema = df.schema().inner().clone();
-        let batches = df.collect().await?;
-        println!("{}\n{}", section.title, section.note);
-        let mut writer = ResultWriter::new(OutputFormat::Table, Box::new(std::io::stdout()));
-        writer.write(&schema, &batches)?;
-        writer.finish()?;
-        println!("({:.0} ms)\n", started.elapsed().as_secs_f64() * 1000.0);
+        show(&engine, section.title, section.note, section.sql).await?;
     }
+    contact_plan(&engine).await
+}
+
+/// Prints one titled query result.
+async fn show(engine: &crate::Engine, title: &str, note: &str, sql: &str) -> Result<()> {
+    let started = Instant::now();
+    let df = engine.sql(sql).await?;
+    let schema = df.schema().inner().clone();
+    let batches = df.collect().await?;
+    println!("{title}\n{note}");
+    let mut writer = ResultWriter::new(OutputFormat::Table, Box::new(std::io::stdout()));
+    writer.write(&schema, &batches)?;
+    writer.finish()?;
+    println!("({:.0} ms)\n", started.elapsed().as_secs_f64() * 1000.0);
     Ok(())
+}
+
+/// Runs a job file for `base_date` as the job runner does: the `-- key: value` header
+/// dropped, `:base_date` replaced by the date literal, the setup statements run and the
+/// final SELECT stored as table `output` with a `base_date` column.
+async fn run_job(engine: &crate::Engine, text: &str, base_date: &str, output: &str) -> Result<()> {
+    let date = format!("DATE '{base_date}'");
+    let body = text
+        .lines()
+        .skip_while(|l| l.strip_prefix("-- ").is_some_and(|kv| kv.contains(": ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(":base_date", &date);
+    let mut statements = crate::engine::split_statements(&body)?;
+    let Some(last) = statements.pop() else {
+        return Ok(());
+    };
+    for statement in statements {
+        engine.statement(statement).await?.collect().await?;
+    }
+    engine
+        .sql(&format!(
+            "CREATE OR REPLACE TABLE {output} AS SELECT *, {date} AS base_date FROM ({last})"
+        ))
+        .await?
+        .collect()
+        .await?;
+    Ok(())
+}
+
+/// Tolerance and the contact plan for the day after the data: the `tag_values`,
+/// `tolerance` and `contact_plan` jobs (sql/jobs/) over an identity_map snapshot.
+async fn contact_plan(engine: &crate::Engine) -> Result<()> {
+    // The day after the data: everything before it is history.
+    let batches = engine
+        .query("SELECT CAST(CAST(max(dt) + INTERVAL '1 day' AS DATE) AS VARCHAR) FROM events")
+        .await?;
+    let Some(base_date) = batches
+        .first()
+        .and_then(|b| b.column(0).as_string_opt::<i32>())
+        .filter(|c| c.is_valid(0))
+        .map(|c| c.value(0).to_string())
+    else {
+        return Ok(());
+    };
+    // The identity_map job's snapshot for that day.
+    engine
+        .sql(&format!(
+            "CREATE OR REPLACE TABLE identity_map AS SELECT *, DATE '{base_date}' AS base_date \
+             FROM resolve_identities('events')"
+        ))
+        .await?
+        .collect()
+        .await?;
+    for (text, output) in [
+        (include_str!("../../sql/jobs/tag_values.sql"), "tag_values"),
+        (include_str!("../../sql/jobs/tolerance.sql"), "tolerance"),
+    ] {
+        run_job(engine, text, &base_date, output).await?;
+    }
+    show(
+        engine,
+        &format!("9. Contact policy for {base_date}: hard stops and caps per channel"),
+        "contact_policy(): a block, report, unsubscribe or missing consent stops a channel \
+         before any scoring; otherwise tolerance_score() (28-day engagement, decayed negative \
+         feedback) sets the weekly cap.",
+        "SELECT channel, coalesce(hard_stop, '-') AS hard_stop, count(*) AS people,
+                round(avg(tolerance), 2) AS avg_tolerance, sum(weekly_cap) AS weekly_cap,
+                sum(remaining) AS remaining
+         FROM tolerance GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .await?;
+    let plan = include_str!("../../sql/jobs/contact_plan.sql");
+    run_job(engine, plan, &base_date, "contact_plan").await?;
+    show(
+        engine,
+        &format!(
+            "10. The contact plan for {base_date}: recall where they churn, deepen where active"
+        ),
+        "One message per person at most: the rule, the channel and the send hour, never \
+         over the weekly cap, outside quiet hours, only with consent.",
+        "SELECT action, rule, channel, count(*) AS people FROM contact_plan
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .await?;
+    show(
+        engine,
+        "11. A sample of the plan, with the reason a marketer can audit",
+        "Each row says which tag fired which rule, and the policy numbers it relied on.",
+        "SELECT person_id, channel, message, send_at, reason FROM contact_plan
+         ORDER BY row_number() OVER (PARTITION BY rule ORDER BY person_id), rule LIMIT 8",
+    )
+    .await
 }

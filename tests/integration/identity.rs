@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use plinkdb::{Config, Engine};
 use plinkdb_datasets::GenConfig;
+
+use crate::support::query;
 
 /// A generated set of a few thousand persons (made once per test process).
 fn identity_dataset() -> &'static Path {
@@ -31,35 +32,6 @@ async fn engine(dir: &Path, partitions: Option<usize>) -> Engine {
     let mut config = Config::with_data_root(dir.to_string_lossy());
     config.engine.target_partitions = partitions;
     Engine::open(config).await.expect("open")
-}
-
-fn rows(batches: &[RecordBatch]) -> Vec<Vec<Option<String>>> {
-    let mut out = Vec::new();
-    for b in batches {
-        let cols: Vec<_> = b
-            .columns()
-            .iter()
-            .map(|c| {
-                datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8)
-                    .expect("cast")
-            })
-            .collect();
-        for r in 0..b.num_rows() {
-            out.push(
-                cols.iter()
-                    .map(|c| {
-                        let s = c.as_string::<i32>();
-                        s.is_valid(r).then(|| s.value(r).to_string())
-                    })
-                    .collect(),
-            );
-        }
-    }
-    out
-}
-
-async fn query(engine: &Engine, sql: &str) -> Vec<Vec<Option<String>>> {
-    rows(&engine.query(sql).await.expect(sql))
 }
 
 fn pairs(n: u64) -> u64 {

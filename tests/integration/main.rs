@@ -2,6 +2,7 @@
 //! files and a real S3 server (moto_server on 127.0.0.1).
 
 mod cli;
+mod contact;
 mod errors;
 mod funnel_chdb;
 mod funnel_examples;
@@ -9,3 +10,4 @@ mod identity;
 mod pruning;
 mod s3;
 mod support;
+mod tags;

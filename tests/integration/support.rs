@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use plinkdb::Engine;
 use plinkdb_datasets::GenConfig;
 
 /// A small generated dataset, made once per test process.
@@ -109,4 +111,97 @@ pub fn fails(output: Output) -> String {
     );
     assert!(!err.contains("internal error"), "{err}");
     err
+}
+
+/// Every value of `batches` as text (NULL as `None`), row by row.
+pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<Option<String>>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let cols: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| {
+                datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8)
+                    .expect("cast")
+            })
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(
+                cols.iter()
+                    .map(|c| {
+                        let s = c.as_string::<i32>();
+                        s.is_valid(r).then(|| s.value(r).to_string())
+                    })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// Runs `sql` and returns its rows as text.
+pub async fn query(engine: &Engine, sql: &str) -> Vec<Vec<Option<String>>> {
+    rows(&engine.query(sql).await.expect(sql))
+}
+
+/// Runs every statement of a SQL file of the repository (e.g. `sql/identity/people_events.sql`).
+pub async fn run_sql_file(engine: &Engine, path: &str) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let sql = std::fs::read_to_string(&file).expect("read SQL file");
+    for statement in plinkdb::engine::split_statements(&sql).expect("parse") {
+        engine
+            .statement(statement)
+            .await
+            .expect(path)
+            .collect()
+            .await
+            .expect(path);
+    }
+}
+
+/// Runs `sql/jobs/<name>.sql` for `base_date` as interfaces.md says tests do until the
+/// job runner lands: the `-- key: value` header stripped, `:base_date` substituted, the
+/// setup statements run, and the final SELECT registered as the table the header's
+/// `output:` names, with a `base_date` column (replacing an earlier table of that name).
+pub async fn run_job(engine: &Engine, name: &str, base_date: &str) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("sql/jobs/{name}.sql"));
+    let text = std::fs::read_to_string(&file).expect("read job");
+    let header: Vec<(&str, &str)> = text
+        .lines()
+        .map_while(|l| l.strip_prefix("-- ").and_then(|kv| kv.split_once(": ")))
+        .collect();
+    assert!(header.contains(&("job", name)), "{name}: header {header:?}");
+    let output = header
+        .iter()
+        .find(|(k, _)| *k == "output")
+        .map(|(_, v)| v.trim())
+        .expect("output");
+    let date = format!("DATE '{base_date}'");
+    let body: String = text
+        .lines()
+        .skip(header.len())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(":base_date", &date);
+    let mut statements = plinkdb::engine::split_statements(&body).expect("parse job");
+    let last = statements.pop().expect("a final SELECT");
+    for statement in statements {
+        engine
+            .statement(statement)
+            .await
+            .expect(name)
+            .collect()
+            .await
+            .expect(name);
+    }
+    engine
+        .query(&format!("DROP TABLE IF EXISTS {output}"))
+        .await
+        .expect("drop");
+    engine
+        .query(&format!(
+            "CREATE TABLE {output} AS SELECT *, {date} AS base_date FROM ({last})"
+        ))
+        .await
+        .expect(name);
 }

@@ -1,9 +1,10 @@
 //! plinkdb's SQL functions, one function per file (file name = SQL name).
 //!
 //! - [`scalar`]: row-at-a-time functions (time and money normalisation, phones, ...).
-//! - [`aggregate`]: funnels, retention and sequences (ClickHouse-compatible).
+//! - [`aggregate`]: funnels, retention and sequences (ClickHouse-compatible), and
+//!   `tolerance_score`.
 //! - [`table`]: table functions (`resolve_identities`, `explain_identity`,
-//!   `identity_graph`), built on [`identity`].
+//!   `identity_graph`, built on [`identity`]; `contact_policy`, built on [`contact`]).
 //!
 //! [`register_all`] adds every function to a [`SessionContext`]; table functions need
 //! the context itself, which is why it is not a `FunctionRegistry`.
@@ -16,11 +17,13 @@ use datafusion::prelude::SessionContext;
 
 pub mod aggregate;
 mod args;
+pub mod contact;
 pub mod identity;
 mod macros;
 pub mod scalar;
 pub mod table;
 
+pub use contact::ToleranceOptions;
 pub use identity::IdentityOptions;
 
 /// What the engine passes to the functions it registers.
@@ -32,6 +35,8 @@ pub struct UdfOptions {
     pub secret_key_env: Option<String>,
     /// Identity resolution settings.
     pub identity: IdentityOptions,
+    /// Contact tolerance (`tolerance_score`, `contact_policy`).
+    pub tolerance: ToleranceOptions,
 }
 
 /// Every scalar function plinkdb adds.
@@ -53,10 +58,12 @@ pub fn register_all(ctx: &SessionContext) -> Result<()> {
 }
 
 /// Registers every plinkdb function with `ctx`: scalar functions, `phone_key` under
-/// `options.secret_key`, and the table functions configured by `options.identity`.
+/// `options.secret_key`, `tolerance_score` and the table functions configured by
+/// `options.identity` and `options.tolerance`.
 ///
 /// # Errors
-/// Invalid identity options (a bad blocked-value regex, a zero threshold).
+/// Invalid identity options (a bad blocked-value regex, a zero threshold) or tolerance
+/// options (a value out of range).
 pub fn register_all_with(ctx: &SessionContext, options: &UdfOptions) -> Result<()> {
     for udf in all_scalar_functions() {
         ctx.register_udf(udf.as_ref().clone());
@@ -70,8 +77,15 @@ pub fn register_all_with(ctx: &SessionContext, options: &UdfOptions) -> Result<(
         .unwrap_or(scalar::phone_key::DEFAULT_KEY_ENV);
     let phone_key = scalar::phone_key_udf(options.secret_key.clone(), key_env);
     ctx.register_udf(phone_key.as_ref().clone());
+    options.tolerance.validate()?;
+    ctx.register_udaf(
+        aggregate::tolerance_score_udaf(&options.tolerance)
+            .as_ref()
+            .clone(),
+    );
     let rules = Arc::new(identity::IdentityRules::new(&options.identity)?);
-    for f in table::functions(&rules) {
+    let tolerance = Arc::new(options.tolerance.clone());
+    for f in table::functions(&rules, &tolerance) {
         ctx.register_udtf(f.name, f.function);
     }
     Ok(())
@@ -112,7 +126,8 @@ mod tests {
         }
         assert!(!seen.is_empty());
         let rules = Arc::new(identity::IdentityRules::default());
-        for f in table::functions(&rules) {
+        let tolerance = Arc::new(ToleranceOptions::default());
+        for f in table::functions(&rules, &tolerance) {
             assert!(
                 seen.insert(f.name.to_string()),
                 "duplicate function {}",

@@ -141,7 +141,10 @@ const PREVIOUS_COLUMNS: [&str; 5] = [
 ];
 
 /// Looks a table up by name (`t`, `schema.t`, `catalog.schema.t`) in the session.
-async fn lookup(session: &dyn Session, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+pub(crate) async fn lookup(
+    session: &dyn Session,
+    name: &str,
+) -> Result<Option<Arc<dyn TableProvider>>> {
     let options = session.config_options();
     let reference = TableReference::parse_str(name).resolve(
         &options.catalog.default_catalog,

@@ -11,6 +11,9 @@ pub mod from_epoch;
 pub mod normalize_phone;
 pub mod phone_digest;
 pub mod phone_key;
+pub mod rfm_segment;
+pub mod time_slot;
+pub mod value_band;
 pub mod yuan_to_fen;
 
 make_udf!(
@@ -21,6 +24,9 @@ make_udf!(from_epoch::FromEpochFunc, from_epoch_udf);
 make_udf!(normalize_phone::NormalizePhoneFunc, normalize_phone_udf);
 make_udf!(phone_digest::PhoneDigestFunc, phone_digest_udf);
 make_udf!(yuan_to_fen::YuanToFenFunc, yuan_to_fen_udf);
+make_udf!(rfm_segment::RfmSegmentFunc, rfm_segment_udf);
+make_udf!(time_slot::TimeSlotFunc, time_slot_udf);
+make_udf!(value_band::ValueBandFunc, value_band_udf);
 
 /// The return type of every timestamp-producing plinkdb function: UTC milliseconds.
 pub fn utc_millis() -> datafusion::arrow::datatypes::DataType {
@@ -46,6 +52,9 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
         phone_digest_udf(),
         phone_key_udf(None, phone_key::DEFAULT_KEY_ENV),
         yuan_to_fen_udf(),
+        rfm_segment_udf(),
+        time_slot_udf(),
+        value_band_udf(),
     ]
 }
 

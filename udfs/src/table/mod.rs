@@ -7,8 +7,10 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringBuilder, TimestampMi
 use datafusion::catalog::TableFunctionImpl;
 use datafusion::logical_expr::Documentation;
 
+use crate::contact::ToleranceOptions;
 use crate::identity::IdentityRules;
 
+pub mod contact_policy;
 pub mod explain_identity;
 pub mod identity_graph;
 pub mod resolve_identities;
@@ -20,9 +22,13 @@ pub struct TableFunction {
     pub documentation: Option<Documentation>,
 }
 
-/// Every table function of this crate, configured with `rules`.
-pub fn functions(rules: &Arc<IdentityRules>) -> Vec<TableFunction> {
+/// Every table function of this crate, configured with `rules` and `tolerance`.
+pub fn functions(
+    rules: &Arc<IdentityRules>,
+    tolerance: &Arc<ToleranceOptions>,
+) -> Vec<TableFunction> {
     vec![
+        contact_policy::udtf(tolerance),
         explain_identity::udtf(rules),
         identity_graph::udtf(rules),
         resolve_identities::udtf(rules),
