@@ -132,7 +132,8 @@ fn base_date_arg(expr: &Expr) -> Result<String> {
                 .map(|v| v.to_string());
         }
         Expr::Literal(value, _) => value.try_as_str().flatten(),
-        Expr::Cast(cast) if cast.field.data_type() == &DataType::Date32 => match cast.expr.as_ref() {
+        Expr::Cast(cast) if cast.field.data_type() == &DataType::Date32 => match cast.expr.as_ref()
+        {
             Expr::Literal(value, _) => value.try_as_str().flatten(),
             _ => None,
         },
@@ -144,15 +145,19 @@ fn base_date_arg(expr: &Expr) -> Result<String> {
         );
     };
     let shaped = text.len() == 10
-        && text
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    let valid = shaped && ScalarValue::Utf8(Some(text.into())).cast_to(&DataType::Date32).is_ok();
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let valid = shaped
+        && ScalarValue::Utf8(Some(text.into()))
+            .cast_to(&DataType::Date32)
+            .is_ok();
     if !valid {
-        return plan_err!(
-            "{NAME}: argument 2 (base_date) must be a date YYYY-MM-DD, got '{text}'"
-        );
+        return plan_err!("{NAME}: argument 2 (base_date) must be a date YYYY-MM-DD, got '{text}'");
     }
     Ok(text.to_string())
 }
@@ -290,7 +295,8 @@ mod tests {
         for (path, sql) in TAG_FILES {
             let name = tag_name(path);
             assert!(
-                name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
                 "{path}: a tag name is lower-case letters, digits and _"
             );
             assert!(sql.contains(":source"), "{name} does not read :source");
@@ -300,7 +306,10 @@ mod tests {
 
     #[test]
     fn base_date_forms() {
-        assert_eq!(base_date_arg(&lit("2026-10-15")).expect("text"), "2026-10-15");
+        assert_eq!(
+            base_date_arg(&lit("2026-10-15")).expect("text"),
+            "2026-10-15"
+        );
         let date = cast(lit("2026-10-15"), DataType::Date32);
         assert_eq!(base_date_arg(&date).expect("DATE"), "2026-10-15");
         let days = Expr::Literal(ScalarValue::Date32(Some(20_376)), None);

@@ -38,7 +38,12 @@ async fn engine(dir: &Path, partitions: Option<usize>) -> Engine {
 }
 
 async fn run(engine: &Engine, sql: &str) -> Vec<Vec<Option<String>>> {
-    rows(&engine.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")))
+    rows(
+        &engine
+            .query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}")),
+    )
 }
 
 /// Runs a job file as the runner would: header stripped, `:base_date` substituted, the
@@ -53,7 +58,13 @@ async fn run_job(engine: &Engine, job: &str, base_date: &str, output: &str) {
     let mut statements = plinkdb::engine::split_statements(&body).expect("parse job");
     let last = statements.pop().expect("a final SELECT");
     for s in statements {
-        engine.statement(s).await.expect("setup").collect().await.expect("setup");
+        engine
+            .statement(s)
+            .await
+            .expect("setup")
+            .collect()
+            .await
+            .expect("setup");
     }
     let sql = format!("CREATE TABLE {output} AS {last}");
     engine.query(&sql).await.expect("job's SELECT");

@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, ListBuilder, StringArray, StringBuilder,
-    UInt64Builder,
+    Array, ArrayRef, AsArray, BooleanArray, ListBuilder, StringArray, StringBuilder, UInt64Builder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
@@ -40,9 +39,9 @@ pub(crate) fn coerce_value(function: &str, t: &DataType) -> Result<DataType> {
         DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8) => {
             Ok(DataType::Utf8)
         }
-        other => plan_err!(
-            "{function}: argument 1 must be text, got {other} (CAST it to VARCHAR first)"
-        ),
+        other => {
+            plan_err!("{function}: argument 1 must be text, got {other} (CAST it to VARCHAR first)")
+        }
     }
 }
 

@@ -124,7 +124,9 @@ impl ScalarUDFImpl for RfmSegmentFunc {
             })
             .collect();
         if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&classes, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &classes, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(Arc::new(classes) as Arc<dyn Array>))
         }

@@ -107,7 +107,9 @@ impl ScalarUDFImpl for TimeSlotFunc {
         let millis = array.as_primitive::<TimestampMillisecondType>();
         let slots: StringArray = millis.iter().map(|v| v.map(slot_of_millis)).collect();
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&slots, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &slots, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(Arc::new(slots) as Arc<dyn Array>))
         }
@@ -125,9 +127,9 @@ mod tests {
     #[test]
     fn hours_map_to_the_generator_buckets() {
         let expected = [
-            "late", "late", "late", "late", "late", "late", "late", "am", "am", "am", "am",
-            "am", "noon", "noon", "pm", "pm", "pm", "pm", "prime", "prime", "prime", "prime",
-            "night", "night",
+            "late", "late", "late", "late", "late", "late", "late", "am", "am", "am", "am", "am",
+            "noon", "noon", "pm", "pm", "pm", "pm", "prime", "prime", "prime", "prime", "night",
+            "night",
         ];
         for (hour, want) in expected.iter().enumerate() {
             assert_eq!(slot_of_hour(hour as u32), *want, "hour {hour}");

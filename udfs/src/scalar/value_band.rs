@@ -33,10 +33,7 @@ const NAME: &str = "value_band";
 +---+---+---+
 ```"#,
     argument(name = "x", description = "A number."),
-    argument(
-        name = "b1, ..., bn",
-        description = "One or more numbers, ascending."
-    )
+    argument(name = "b1, ..., bn", description = "One or more numbers, ascending.")
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct ValueBandFunc {
@@ -137,7 +134,10 @@ impl ScalarUDFImpl for ValueBandFunc {
             .iter()
             .map(|a| Ok(cast(&a.to_array(rows)?, &DataType::Float64)?))
             .collect::<Result<Vec<_>>>()?;
-        let columns: Vec<_> = arrays.iter().map(|a| a.as_primitive::<Float64Type>()).collect();
+        let columns: Vec<_> = arrays
+            .iter()
+            .map(|a| a.as_primitive::<Float64Type>())
+            .collect();
         let constant_bounds = args.args[1..]
             .iter()
             .all(|a| matches!(a, ColumnarValue::Scalar(_)));
@@ -158,7 +158,9 @@ impl ScalarUDFImpl for ValueBandFunc {
         }
         let result = Int32Array::from(out);
         if all_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &result, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(Arc::new(result) as Arc<dyn Array>))
         }
@@ -186,10 +188,20 @@ mod tests {
 
     #[test]
     fn bounds_out_of_order_name_the_position() {
-        let err = check_ascending(&[1.0, 5.0, 4.0], None).unwrap_err().to_string();
-        assert!(err.contains("argument 4 (4) is below argument 3 (5)"), "{err}");
-        let err = check_ascending(&[3.0, 2.0], Some(7)).unwrap_err().to_string();
-        assert!(err.contains("argument 3 (2) is below argument 2 (3) on row 7"), "{err}");
+        let err = check_ascending(&[1.0, 5.0, 4.0], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("argument 4 (4) is below argument 3 (5)"),
+            "{err}"
+        );
+        let err = check_ascending(&[3.0, 2.0], Some(7))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("argument 3 (2) is below argument 2 (3) on row 7"),
+            "{err}"
+        );
         assert!(check_ascending(&[1.0], None).is_ok());
         // equal bounds: an empty band
         assert!(check_ascending(&[1.0, 1.0, 2.0], None).is_ok());
