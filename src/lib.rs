@@ -3,7 +3,8 @@
 //!
 //! The data path, one module per step: [`config`] -> [`catalog`] (object stores and
 //! sources, the raw platform tables) -> [`platforms`] (the `sql/platforms` views and
-//! `events`) -> [`engine`] (the session analysts query) -> [`cli`].
+//! `events`) -> [`engine`] (the session analysts query) -> [`tags`] (the tag catalog,
+//! `derive_tags`) -> [`cli`].
 //!
 //! ```no_run
 //! # async fn demo() -> plinkdb::Result<()> {

@@ -107,7 +107,24 @@ const SECTIONS: &[Section] = &[
                   GROUP BY i.person_id)
               GROUP BY steps ORDER BY steps",
     },
+    Section {
+        title: "9. Tags for 2026-10-15 (data before it)",
+        note: "derive_tags() evaluates the catalog in sql/tags/ (one tag per file) over \
+               people_events: people per tag and the most common values.",
+        sql: "WITH counts AS (
+                  SELECT tag, value, count(*) AS n
+                  FROM derive_tags('people_events', DATE '2026-10-15') GROUP BY tag, value),
+              ranked AS (
+                  SELECT *, row_number() OVER (PARTITION BY tag ORDER BY n DESC, value) AS k
+                  FROM counts)
+              SELECT tag, sum(n) AS rows, count(*) AS distinct_values,
+                     string_agg(value || ' ' || n, ', ' ORDER BY k) FILTER (WHERE k <= 4) AS top_values
+              FROM ranked GROUP BY tag ORDER BY tag",
+    },
 ];
+
+/// Run before the sections: `identity_map` and the `people_events` view.
+const SETUP: &str = include_str!("../../sql/identity/people_events.sql");
 
 pub async fn run(args: DemoArgs) -> Result<()> {
     let engine = args.source.open().await?;
@@ -115,6 +132,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         "plinkdb demo on {}\n",
         engine.data_root().unwrap_or("configured sources")
     );
+    for statement in crate::engine::split_statements(SETUP)? {
+        engine.statement(statement).await?.collect().await?;
+    }
     for section in SECTIONS {
         if section.sql.contains("truth.") && !engine.has_truth() {
             continue;

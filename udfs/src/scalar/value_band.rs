@@ -110,7 +110,10 @@ impl ScalarUDFImpl for ValueBandFunc {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let constants: Option<Vec<f64>> = args.scalar_arguments[1..]
+        let constants: Option<Vec<f64>> = args
+            .scalar_arguments
+            .get(1..)
+            .unwrap_or_default()
             .iter()
             .map(|s| match s.map(|v| v.cast_to(&DataType::Float64)) {
                 Some(Ok(ScalarValue::Float64(Some(v)))) => Some(v),
