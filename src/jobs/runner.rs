@@ -144,7 +144,7 @@ async fn run_once(
     let last = statements.pop();
     let Some(Statement::Statement(last)) = last else {
         return Err(Failure {
-            stage: format!("{}", job.file),
+            stage: job.file.clone(),
             error: Error::Usage("the job must end with a SELECT (its output)".into()),
         });
     };

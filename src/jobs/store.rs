@@ -241,6 +241,9 @@ impl OutputRoot {
                 let _ = self.store.delete(&meta.location).await;
             }
         }
+        if self.store_url == "file://" {
+            remove_staging_files(&std::path::Path::new("/").join(dir.as_ref()));
+        }
         Ok(())
     }
 
@@ -374,6 +377,23 @@ pub struct RunRecord {
     pub error: Option<String>,
     pub attempts: u32,
     pub run_id: String,
+}
+
+/// Local disk: the store writes `<file>#<n>` and renames it when complete; a killed run
+/// leaves that staging file behind, which listings do not show. (On S3 an interrupted
+/// multipart upload is invisible; a bucket lifecycle rule aborts it.)
+fn remove_staging_files(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            remove_staging_files(&path);
+        } else if entry.file_name().to_string_lossy().contains('#') {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 fn store_error(e: object_store::Error) -> Error {
