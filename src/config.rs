@@ -46,8 +46,9 @@ pub struct Config {
     /// Identity resolution (`resolve_identities` and friends).
     #[serde(default)]
     pub identity: IdentityConfig,
-    /// Scheduled SQL jobs (`plinkdb jobs`). With this section, `query`, `shell` and the
-    /// Flight SQL server also see the published outputs, `people_events` and `job_runs`.
+    /// Scheduled SQL jobs (`plinkdb jobs`). With this section, every engine (`query`,
+    /// `shell`, [`crate::Engine::open`]) also sees the published outputs, `people_events`
+    /// and `job_runs`.
     #[serde(default)]
     pub jobs: Option<JobsConfig>,
     /// Directory relative locations are resolved against (the config file's own).
