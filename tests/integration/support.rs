@@ -64,8 +64,10 @@ pub fn plinkdb(args: &[&str]) -> Output {
 /// The `plinkdb` binary under test: Cargo's, or `$PLINKDB_TEST_BIN` (a copy taken right
 /// after building, when other worktrees rebuild the shared target directory meanwhile).
 pub fn binary() -> PathBuf {
-    std::env::var_os("PLINKDB_TEST_BIN")
-        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_plinkdb")), PathBuf::from)
+    std::env::var_os("PLINKDB_TEST_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_plinkdb")),
+        PathBuf::from,
+    )
 }
 
 /// Runs the `plinkdb` binary with extra environment variables.
