@@ -122,6 +122,20 @@ fn pipeline_backfills_and_reruns_exactly(s: &Setup) {
         ),
         "same\ntrue\n"
     );
+    // a downstream job sees people_events with the snapshot in force on its date
+    s.write_job(
+        "persons",
+        "-- depends: identity_map\nSELECT count(DISTINCT person_id) AS persons \
+         FROM people_events WHERE dt < :base_date",
+    );
+    ok(s.plinkdb(&["jobs", "run", "persons", "--date", "2026-10-05"]));
+    assert_eq!(
+        s.csv(
+            "SELECT persons = (SELECT count(DISTINCT person_id) FROM identity_map \
+             WHERE base_date = DATE '2026-10-05') AS same FROM persons"
+        ),
+        "same\ntrue\n"
+    );
     assert_eq!(
         s.csv(
             "SELECT job, count(*) AS runs, min(rows) > 0 AS rows, min(bytes) > 0 AS bytes, \
@@ -129,7 +143,7 @@ fn pipeline_backfills_and_reruns_exactly(s: &Setup) {
              WHERE status = 'succeeded' GROUP BY job ORDER BY job"
         ),
         "job,runs,rows,bytes,timed\nevents_daily,7,true,true,true\n\
-         identity_map,8,true,true,true\n"
+         identity_map,9,true,true,true\npersons,1,true,true,true\n"
     );
 }
 
