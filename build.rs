@@ -1,14 +1,11 @@
-//! Compiles the SQL catalogs into the binary, so that adding a job or a tag is adding a
-//! file and the binary works from any directory: every `sql/jobs/*.sql` into
-//! `builtin_jobs.rs` (`BUILTIN_JOBS`) and every `sql/tags/*.sql` into `tag_files.rs`
-//! (the tag catalog). Each is a `&[(path relative to the crate, SQL)]` expression,
-//! sorted by path.
+//! Compiles every `sql/jobs/*.sql` into the binary (`BUILTIN_JOBS`), so that adding a job
+//! is adding a file and the binary works from any directory.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-fn embed(dir: &str, out_file: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/jobs");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -26,20 +23,14 @@ fn embed(dir: &str, out_file: &str) {
         let rel = path
             .strip_prefix(env!("CARGO_MANIFEST_DIR"))
             .unwrap_or(path);
-        // Relative to the crate being compiled, not to this script's run: worktrees that
-        // share a target directory share OUT_DIR too.
-        let rel = rel.display().to_string();
         let _ = writeln!(
             code,
-            "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{rel}\"))),"
+            "    ({:?}, include_str!({:?})),",
+            rel.display().to_string(),
+            path.display().to_string()
         );
     }
     code.push(']');
-    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join(out_file);
-    std::fs::write(out, code).unwrap_or_else(|e| panic!("write {out_file}: {e}"));
-}
-
-fn main() {
-    embed("sql/jobs", "builtin_jobs.rs");
-    embed("sql/tags", "tag_files.rs");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("builtin_jobs.rs");
+    std::fs::write(out, code).expect("write builtin_jobs.rs");
 }
