@@ -49,6 +49,11 @@ pub struct Config {
     /// Contact tolerance (`tolerance_score`, `contact_policy`).
     #[serde(default)]
     pub tolerance: ToleranceConfig,
+    /// Scheduled SQL jobs (`plinkdb jobs`). With this section, every engine (`query`,
+    /// `shell`, [`crate::Engine::open`]) also sees the published outputs, `people_events`
+    /// and `job_runs`.
+    #[serde(default)]
+    pub jobs: Option<JobsConfig>,
     /// Directory relative locations are resolved against (the config file's own).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -316,6 +321,46 @@ impl Default for ToleranceConfig {
     }
 }
 
+/// `[jobs]`: where scheduled jobs publish and how they run. Every key is optional.
+///
+/// ```toml
+/// [jobs]
+/// root = "s3://live-data/marts"  # outputs and the run log ("jobs", next to the config)
+/// dirs = ["jobs"]                # more job files besides the built-in sql/jobs ([])
+/// lock_dir = "/var/lock/plinkdb" # per-machine run locks (<temp dir>/plinkdb-locks)
+/// retries = 3                    # retries after a transient object-store error (3)
+/// backoff_ms = 1000              # first retry delay, doubled each time (1000)
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Output root: a local path (relative to the config file) or URL such as
+    /// `s3://bucket/prefix`, reached through `[[stores]]` (default `jobs`).
+    pub root: String,
+    /// Extra directories of job files (`*.sql`); a file there replaces a built-in job of
+    /// the same name (default none).
+    pub dirs: Vec<String>,
+    /// Directory of the lock files that keep two runs of a job apart, on this machine
+    /// (default `<temp dir>/plinkdb-locks`).
+    pub lock_dir: Option<String>,
+    /// Retries after a transient object-store error; SQL errors never retry (3).
+    pub retries: u32,
+    /// Delay before the first retry in milliseconds, doubled for each next one (1000).
+    pub backoff_ms: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            root: "jobs".into(),
+            dirs: Vec::new(),
+            lock_dir: None,
+            retries: 3,
+            backoff_ms: 1000,
+        }
+    }
+}
+
 impl ToleranceConfig {
     /// The options `tolerance_score` and `contact_policy` are registered with.
     pub fn options(&self) -> plinkdb_udfs::ToleranceOptions {
@@ -340,6 +385,12 @@ impl ToleranceConfig {
             activity_days: self.activity_days,
             consents_table: self.consents_table.clone(),
         }
+impl JobsConfig {
+    /// The lock directory in use.
+    pub fn lock_dir(&self) -> PathBuf {
+        self.lock_dir
+            .as_ref()
+            .map_or_else(|| std::env::temp_dir().join("plinkdb-locks"), PathBuf::from)
     }
 }
 
@@ -364,6 +415,15 @@ impl Config {
                 p.to_path_buf()
             }
         });
+        if let Some(mut jobs) = config.jobs.take() {
+            jobs.dirs = jobs
+                .dirs
+                .iter()
+                .map(|d| config.resolve_location(d))
+                .collect();
+            jobs.lock_dir = jobs.lock_dir.map(|d| config.resolve_location(&d));
+            config.jobs = Some(jobs);
+        }
         Ok(config)
     }
 
@@ -531,6 +591,13 @@ mod tests {
         assert!(err.contains("half_live_days"), "{err}");
         let err = Config::from_toml("[tolerance]\nquiet_end_hour = 25\n").unwrap_err();
         assert!(err.contains("quiet_end_hour"), "{err}");
+    fn jobs_section_has_defaults() {
+        let config = Config::from_toml("[jobs]\nroot = \"s3://b/marts\"\n").unwrap();
+        let jobs = config.jobs.unwrap();
+        assert_eq!((jobs.retries, jobs.backoff_ms), (3, 1000));
+        assert!(jobs.dirs.is_empty());
+        let err = Config::from_toml("[jobs]\nretry = 1\n").unwrap_err();
+        assert!(err.contains("retry"), "{err}");
     }
 
     #[test]

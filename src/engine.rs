@@ -100,6 +100,9 @@ impl Engine {
         if let Some(dataset) = &dataset {
             crate::platforms::create_views(&ctx, &dataset.platforms).await?;
         }
+        if config.jobs.is_some() {
+            crate::jobs::register_published(&ctx, &config).await?;
+        }
         Ok(Self {
             ctx,
             config,

@@ -36,6 +36,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A scheduled job failed: which job, for which date, at which statement or step.
+    #[error("job '{job}' for {date} failed at {stage}: {message}")]
+    Job {
+        job: String,
+        date: String,
+        stage: String,
+        message: String,
+    },
+
     /// The user asked for something that does not make sense.
     #[error("{0}")]
     Usage(String),

@@ -4,7 +4,8 @@
 //! The data path, one module per step: [`config`] -> [`catalog`] (object stores and
 //! sources, the raw platform tables) -> [`platforms`] (the `sql/platforms` views and
 //! `events`) -> [`engine`] (the session analysts query) -> [`tags`] (the tag catalog,
-//! `derive_tags`) -> [`cli`].
+//! `derive_tags`) -> [`cli`]; [`jobs`] runs SQL files on a schedule and publishes their
+//! results as tables.
 //!
 //! ```no_run
 //! # async fn demo() -> plinkdb::Result<()> {
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod jobs;
 pub mod platforms;
 pub mod tags;
 

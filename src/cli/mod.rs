@@ -1,7 +1,8 @@
-//! The `plinkdb` command line: `query`, `shell`, `demo`, `datasets generate`.
+//! The `plinkdb` command line: `query`, `shell`, `demo`, `datasets generate`, `jobs`.
 
 mod datasets;
 mod demo;
+mod jobs;
 pub mod output;
 pub mod progress;
 mod query;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Synthetic datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
+    /// Scheduled SQL jobs: list, run (with backfills), schedule.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
 }
 
 /// Runs a parsed command line.
@@ -58,15 +62,28 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Shell(args) => shell::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Datasets(command) => datasets::run(command),
+        Command::Jobs(command) => jobs::run(command).await,
     }
 }
 
 impl Source {
-    /// Opens the engine: config file, then `--data`, else the checked-in sample.
+    /// Opens the engine on [`Source::config`].
     ///
     /// # Errors
     /// The config or any source fails to load.
     pub async fn open(&self) -> Result<Engine> {
+        let config = self.config()?;
+        let spinner = progress::spinner("opening sources");
+        let engine = Engine::open(config).await;
+        spinner.finish_and_clear();
+        engine
+    }
+
+    /// The configuration: config file, then `--data`, else the checked-in sample.
+    ///
+    /// # Errors
+    /// The config file cannot be read or is invalid.
+    pub fn config(&self) -> Result<Config> {
         let mut config = match &self.config {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
@@ -87,9 +104,6 @@ impl Source {
                 root: crate::engine::sample_dir().to_string_lossy().into_owned(),
             });
         }
-        let spinner = progress::spinner("opening sources");
-        let engine = Engine::open(config).await;
-        spinner.finish_and_clear();
-        engine
+        Ok(config)
     }
 }

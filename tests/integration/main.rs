@@ -7,6 +7,7 @@ mod errors;
 mod funnel_chdb;
 mod funnel_examples;
 mod identity;
+mod jobs;
 mod pruning;
 mod s3;
 mod support;

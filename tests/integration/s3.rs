@@ -13,12 +13,12 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::support::{dataset, fails, files_under, ok, plinkdb_with_env};
 
-const BUCKET: &str = "plinkdb-test";
+pub(crate) const BUCKET: &str = "plinkdb-test";
 
 /// moto_server, killed when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Drop for Moto {
@@ -47,7 +47,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_moto() -> Moto {
+pub(crate) fn start_moto() -> Moto {
     let port = free_port();
     let child = Command::new(moto_binary())
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -71,7 +71,7 @@ fn start_moto() -> Moto {
 }
 
 /// `PUT /bucket`: moto accepts unsigned bucket creation.
-fn create_bucket(endpoint: &str, bucket: &str) {
+pub(crate) fn create_bucket(endpoint: &str, bucket: &str) {
     let host = endpoint.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).expect("connect");
     write!(
@@ -131,7 +131,7 @@ fn config(dir: &Path, endpoint: &str) -> PathBuf {
     path
 }
 
-const CREDENTIALS: &[(&str, &str)] = &[
+pub(crate) const CREDENTIALS: &[(&str, &str)] = &[
     ("AWS_ACCESS_KEY_ID", "test"),
     ("AWS_SECRET_ACCESS_KEY", "test"),
 ];

@@ -63,9 +63,18 @@ pub fn plinkdb(args: &[&str]) -> Output {
     plinkdb_with_env(args, &[])
 }
 
+/// The `plinkdb` binary under test: Cargo's, or `$PLINKDB_TEST_BIN` (a copy taken right
+/// after building, when other worktrees rebuild the shared target directory meanwhile).
+pub fn binary() -> PathBuf {
+    std::env::var_os("PLINKDB_TEST_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_plinkdb")),
+        PathBuf::from,
+    )
+}
+
 /// Runs the `plinkdb` binary with extra environment variables.
 pub fn plinkdb_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plinkdb"));
+    let mut command = Command::new(binary());
     command
         .args(args)
         .env_remove("PLINKDB_CONFIG")
