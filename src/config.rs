@@ -385,6 +385,9 @@ impl ToleranceConfig {
             activity_days: self.activity_days,
             consents_table: self.consents_table.clone(),
         }
+    }
+}
+
 impl JobsConfig {
     /// The lock directory in use.
     pub fn lock_dir(&self) -> PathBuf {
@@ -591,6 +594,9 @@ mod tests {
         assert!(err.contains("half_live_days"), "{err}");
         let err = Config::from_toml("[tolerance]\nquiet_end_hour = 25\n").unwrap_err();
         assert!(err.contains("quiet_end_hour"), "{err}");
+    }
+
+    #[test]
     fn jobs_section_has_defaults() {
         let config = Config::from_toml("[jobs]\nroot = \"s3://b/marts\"\n").unwrap();
         let jobs = config.jobs.unwrap();
