@@ -1,6 +1,7 @@
 -- job: identity_map
 -- description: one person per platform account, from the events strictly before base_date; person ids carry over from the previous snapshot
 -- schedule: 0 2 * * *
+-- depends: events_daily
 -- output: identity_map
 -- format: parquet
 -- partition_by: base_date
@@ -18,7 +19,9 @@ CREATE TABLE IF NOT EXISTS identity_map (
     base_date DATE
 );
 
-CREATE VIEW events_before AS SELECT * FROM events WHERE dt < :base_date;
+-- The history is the materialised days (events_daily), a plain scan: backfill them first
+-- (`plinkdb jobs run events_daily --from D1 --to D2`), then run daily.
+CREATE VIEW events_before AS SELECT * FROM events_daily WHERE dt < :base_date;
 
 -- The latest snapshot strictly before this date, so that re-running a date gives the same
 -- ids as its first run.

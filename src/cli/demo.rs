@@ -158,34 +158,6 @@ async fn show(engine: &crate::Engine, title: &str, note: &str, sql: &str) -> Res
     Ok(())
 }
 
-/// Runs a job file for `base_date` as the job runner does: the `-- key: value` header
-/// dropped, `:base_date` replaced by the date literal, the setup statements run and the
-/// final SELECT stored as table `output` with a `base_date` column.
-async fn run_job(engine: &crate::Engine, text: &str, base_date: &str, output: &str) -> Result<()> {
-    let date = format!("DATE '{base_date}'");
-    let body = text
-        .lines()
-        .skip_while(|l| l.strip_prefix("-- ").is_some_and(|kv| kv.contains(": ")))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .replace(":base_date", &date);
-    let mut statements = crate::engine::split_statements(&body)?;
-    let Some(last) = statements.pop() else {
-        return Ok(());
-    };
-    for statement in statements {
-        engine.statement(statement).await?.collect().await?;
-    }
-    engine
-        .sql(&format!(
-            "CREATE OR REPLACE TABLE {output} AS SELECT *, {date} AS base_date FROM ({last})"
-        ))
-        .await?
-        .collect()
-        .await?;
-    Ok(())
-}
-
 /// Tolerance and the contact plan for the day after the data: the `tag_values`,
 /// `tolerance` and `contact_plan` jobs (sql/jobs/) over an identity_map snapshot.
 async fn contact_plan(engine: &crate::Engine) -> Result<()> {
@@ -210,11 +182,9 @@ async fn contact_plan(engine: &crate::Engine) -> Result<()> {
         .await?
         .collect()
         .await?;
-    for (text, output) in [
-        (include_str!("../../sql/jobs/tag_values.sql"), "tag_values"),
-        (include_str!("../../sql/jobs/tolerance.sql"), "tolerance"),
-    ] {
-        run_job(engine, text, &base_date, output).await?;
+    let date = crate::jobs::Date::parse(&base_date).map_err(crate::Error::Usage)?;
+    for job in ["tag_values", "tolerance"] {
+        crate::jobs::run_in_session(engine, job, date).await?;
     }
     show(
         engine,
@@ -228,8 +198,7 @@ async fn contact_plan(engine: &crate::Engine) -> Result<()> {
          FROM tolerance GROUP BY 1, 2 ORDER BY 1, 2",
     )
     .await?;
-    let plan = include_str!("../../sql/jobs/contact_plan.sql");
-    run_job(engine, plan, &base_date, "contact_plan").await?;
+    crate::jobs::run_in_session(engine, "contact_plan", date).await?;
     show(
         engine,
         &format!(

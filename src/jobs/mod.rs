@@ -34,25 +34,67 @@ pub async fn register_published(ctx: &SessionContext, config: &Config) -> Result
     create_people_events(ctx, None).await
 }
 
-/// `people_events`: `events` plus `person_id` from the `identity_map` snapshot in force on
-/// `date` (the latest with `base_date <= date`; the latest of all without a date). Does
-/// nothing until an `identity_map` output is published.
+/// `people_events`: the events plus `person_id` from the `identity_map` snapshot in force
+/// on `date` (the latest with `base_date <= date`; the latest of all without a date). The
+/// events are the materialised `events_daily` once that job has published (a plain scan),
+/// else the `events` view. Does nothing until an `identity_map` exists.
 ///
 /// # Errors
 /// The view does not plan (an `identity_map` without the expected columns).
 pub async fn create_people_events(ctx: &SessionContext, date: Option<Date>) -> Result<()> {
-    if !ctx.table_exist("identity_map")? || !ctx.table_exist("events")? {
+    if !ctx.table_exist("identity_map")? {
         return Ok(());
     }
+    let events = if ctx.table_exist("events_daily")? {
+        "events_daily"
+    } else if ctx.table_exist("events")? {
+        "events"
+    } else {
+        return Ok(());
+    };
     let upto = date.map_or(String::new(), |d| format!(" WHERE base_date <= DATE '{d}'"));
     let sql = format!(
         "CREATE OR REPLACE VIEW people_events AS \
          SELECT e.*, m.person_id \
-         FROM events e \
+         FROM {events} e \
          JOIN (SELECT platform, account_scope, account_id, person_id FROM identity_map \
                WHERE base_date = (SELECT max(base_date) FROM identity_map{upto})) m \
          USING (platform, account_scope, account_id)"
     );
     ctx.sql(&sql).await?;
+    Ok(())
+}
+
+/// Runs built-in job `name` for `date` inside `engine`'s session, without publishing:
+/// `people_events` as the runner sets it up, the setup statements, and the final SELECT
+/// stored as the in-memory table the job's `output` names (with its partition column),
+/// replacing an earlier one. For the demo and tests over the sample; `plinkdb jobs run`
+/// is the real thing.
+///
+/// # Errors
+/// An unknown job, or a statement that fails.
+pub async fn run_in_session(engine: &crate::Engine, name: &str, date: Date) -> Result<()> {
+    let jobs = job::load(&[])?;
+    let Some(job) = jobs.get(name) else {
+        return Err(crate::Error::Usage(format!(
+            "no built-in job named '{name}'"
+        )));
+    };
+    create_people_events(engine.context(), Some(date)).await?;
+    let mut statements = crate::engine::split_statements(&job.sql_for(date))?;
+    let Some(last) = statements.pop() else {
+        return Err(crate::Error::Usage(format!(
+            "job '{name}' has no statements"
+        )));
+    };
+    for statement in statements {
+        engine.statement(statement).await?.collect().await?;
+    }
+    engine
+        .query(&format!(
+            "CREATE OR REPLACE TABLE {} AS SELECT *, DATE '{date}' AS {} FROM ({last})",
+            job.output, job.partition_by
+        ))
+        .await?;
     Ok(())
 }

@@ -168,49 +168,11 @@ pub async fn run_sql_file(engine: &Engine, path: &str) {
     }
 }
 
-/// Runs `sql/jobs/<name>.sql` for `base_date` as interfaces.md says tests do until the
-/// job runner lands: the `-- key: value` header stripped, `:base_date` substituted, the
-/// setup statements run, and the final SELECT registered as the table the header's
-/// `output:` names, with a `base_date` column (replacing an earlier table of that name).
+/// Runs built-in job `name` for `base_date` in the engine's session, without publishing
+/// (see `plinkdb::jobs::run_in_session`); its output becomes an in-memory table.
 pub async fn run_job(engine: &Engine, name: &str, base_date: &str) {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("sql/jobs/{name}.sql"));
-    let text = std::fs::read_to_string(&file).expect("read job");
-    let header: Vec<(&str, &str)> = text
-        .lines()
-        .map_while(|l| l.strip_prefix("-- ").and_then(|kv| kv.split_once(": ")))
-        .collect();
-    assert!(header.contains(&("job", name)), "{name}: header {header:?}");
-    let output = header
-        .iter()
-        .find(|(k, _)| *k == "output")
-        .map(|(_, v)| v.trim())
-        .expect("output");
-    let date = format!("DATE '{base_date}'");
-    let body: String = text
-        .lines()
-        .skip(header.len())
-        .collect::<Vec<_>>()
-        .join("\n")
-        .replace(":base_date", &date);
-    let mut statements = plinkdb::engine::split_statements(&body).expect("parse job");
-    let last = statements.pop().expect("a final SELECT");
-    for statement in statements {
-        engine
-            .statement(statement)
-            .await
-            .expect(name)
-            .collect()
-            .await
-            .expect(name);
-    }
-    engine
-        .query(&format!("DROP TABLE IF EXISTS {output}"))
+    let date = plinkdb::jobs::Date::parse(base_date).expect("date");
+    plinkdb::jobs::run_in_session(engine, name, date)
         .await
-        .expect("drop");
-    engine
-        .query(&format!(
-            "CREATE TABLE {output} AS SELECT *, {date} AS base_date FROM ({last})"
-        ))
-        .await
-        .expect(name);
+        .unwrap_or_else(|e| panic!("job {name} for {base_date}: {e}"));
 }

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use plinkdb::{Config, Engine};
 use plinkdb_datasets::GenConfig;
 
-use super::support::rows;
+use super::support::{rows, run_job};
 
 /// The day after the generated window: every generated event is before it.
 const BASE_DATE: &str = "2026-11-30";
@@ -46,30 +46,6 @@ async fn run(engine: &Engine, sql: &str) -> Vec<Vec<Option<String>>> {
     )
 }
 
-/// Runs a job file as the runner would: header stripped, `:base_date` substituted, the
-/// setup statements executed and the final SELECT stored as a table named `output`.
-async fn run_job(engine: &Engine, job: &str, base_date: &str, output: &str) {
-    let body: String = job
-        .lines()
-        .skip_while(|l| l.starts_with("-- ") && l.contains(": "))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .replace(":base_date", &format!("DATE '{base_date}'"));
-    let mut statements = plinkdb::engine::split_statements(&body).expect("parse job");
-    let last = statements.pop().expect("a final SELECT");
-    for s in statements {
-        engine
-            .statement(s)
-            .await
-            .expect("setup")
-            .collect()
-            .await
-            .expect("setup");
-    }
-    let sql = format!("CREATE TABLE {output} AS {last}");
-    engine.query(&sql).await.expect("job's SELECT");
-}
-
 /// Precision and recall of one tag: (tagged, true positives, truth positives).
 fn ratios(row: &[Option<String>]) -> (f64, f64) {
     let n = |i: usize| -> f64 {
@@ -84,8 +60,7 @@ fn ratios(row: &[Option<String>]) -> (f64, f64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn tags_recover_the_true_traits() {
     let engine = engine(tags_dataset(), None).await;
-    // The identity_map job's output for this date, and people_events materialised once
-    // (the view recomputes the events dedupe for every tag).
+    // The identity_map job's output for this date.
     run(
         &engine,
         &format!(
@@ -94,11 +69,7 @@ async fn tags_recover_the_true_traits() {
         ),
     )
     .await;
-    let job = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/jobs/tag_values.sql"),
-    )
-    .expect("job file");
-    run_job(&engine, &job, BASE_DATE, "tag_values").await;
+    run_job(&engine, "tag_values", BASE_DATE).await;
 
     // Each resolved person stands for the true person most of its accounts belong to.
     run(
