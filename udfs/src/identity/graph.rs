@@ -4,6 +4,7 @@
 
 use datafusion::common::HashMap;
 use std::fmt::Write;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -78,7 +79,7 @@ impl LinkStatus {
 pub struct Account {
     pub platform: u32,
     pub scope: u32,
-    pub id: Box<str>,
+    pub id: Arc<str>,
     pub first_seen: i64,
     pub last_seen: i64,
 }
@@ -89,7 +90,7 @@ pub struct Identifier {
     pub kind: IdType,
     /// Platform for union ids, 0 otherwise.
     pub scope: u32,
-    pub value: Box<str>,
+    pub value: Arc<str>,
 }
 
 /// One piece of evidence: `account` was seen with `identifier`, first at `ts`.
@@ -106,9 +107,9 @@ pub struct GraphBuilder {
     strings: Vec<Box<str>>,
     string_ids: HashMap<Box<str>, u32>,
     accounts: Vec<Account>,
-    account_ids: HashMap<(u32, u32), HashMap<Box<str>, u32>>,
+    account_ids: HashMap<(u32, u32), HashMap<Arc<str>, u32>>,
     identifiers: Vec<Identifier>,
-    identifier_ids: HashMap<(IdType, u32), HashMap<Box<str>, u32>>,
+    identifier_ids: HashMap<(IdType, u32), HashMap<Arc<str>, u32>>,
     evidence: HashMap<(u32, u32), i64>,
 }
 
@@ -135,12 +136,12 @@ impl GraphBuilder {
             return a;
         }
         let a = self.accounts.len() as u32;
-        let boxed = Box::<str>::from(id);
-        ids.insert(boxed.clone(), a);
+        let shared = Arc::<str>::from(id);
+        ids.insert(Arc::clone(&shared), a);
         self.accounts.push(Account {
             platform,
             scope,
-            id: boxed,
+            id: shared,
             first_seen: first,
             last_seen: last,
         });
@@ -166,12 +167,12 @@ impl GraphBuilder {
             Some(&i) => i,
             None => {
                 let i = self.identifiers.len() as u32;
-                let boxed = Box::<str>::from(value);
-                values.insert(boxed.clone(), i);
+                let shared = Arc::<str>::from(value);
+                values.insert(Arc::clone(&shared), i);
                 self.identifiers.push(Identifier {
                     kind,
                     scope,
-                    value: boxed,
+                    value: shared,
                 });
                 i
             }
@@ -260,6 +261,8 @@ impl PreviousMap {
 pub struct Graph {
     strings: Vec<Box<str>>,
     pub accounts: Vec<Account>,
+    /// Accounts in key order `(platform, scope, account_id)`.
+    pub account_order: Vec<u32>,
     pub identifiers: Vec<Identifier>,
     /// Evidence in canonical order, with what became of each.
     pub evidence: Vec<(Evidence, LinkStatus)>,
@@ -291,6 +294,43 @@ pub fn person_id_of(platform: &str, scope: &str, id: &str) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+/// The rank of each of `n` items in the order of their keys `(group, text)`: `group` is
+/// one of a few values (a platform and scope, say), `text` one of millions of ids.
+/// Sorting compares a group ordinal and the text's first 8 bytes, held in the sorted
+/// element itself, and reads whole strings only when those tie: the same order as
+/// comparing the keys, without chasing a pointer per comparison.
+fn canonical_ranks<'a, G: Ord + Copy + 'a>(
+    n: usize,
+    key: impl Fn(usize) -> (G, &'a str),
+) -> Vec<u32> {
+    let mut groups: Vec<G> = (0..n).map(|i| key(i).0).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let group_rank = |g: &G| groups.binary_search(g).unwrap_or(0) as u32;
+    let prefix = |text: &str| {
+        let mut bytes = [0u8; 8];
+        let len = text.len().min(8);
+        bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
+        u64::from_be_bytes(bytes)
+    };
+    let mut order: Vec<(u32, u64, u32)> = (0..n)
+        .map(|i| {
+            let (g, text) = key(i);
+            (group_rank(&g), prefix(text), i as u32)
+        })
+        .collect();
+    order.sort_unstable_by(|x, y| {
+        (x.0, x.1)
+            .cmp(&(y.0, y.1))
+            .then_with(|| key(x.2 as usize).1.cmp(key(y.2 as usize).1))
+    });
+    let mut rank = vec![0u32; n];
+    for (r, &(_, _, i)) in order.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    rank
 }
 
 fn account_key<'a>(strings: &'a [Box<str>], a: &'a Account) -> (&'a str, &'a str, &'a str) {
@@ -330,24 +370,15 @@ impl Graph {
             ..
         } = b;
         // Canonical ranks: the answer never depends on input order.
-        let mut account_order: Vec<u32> = (0..accounts.len() as u32).collect();
-        account_order.sort_unstable_by(|&x, &y| {
-            account_key(&strings, &accounts[x as usize])
-                .cmp(&account_key(&strings, &accounts[y as usize]))
+        let account_rank = canonical_ranks(accounts.len(), |a| {
+            let acc = &accounts[a];
+            let key = account_key(&strings, acc);
+            ((key.0, key.1), &*acc.id)
         });
-        let mut account_rank = vec![0u32; accounts.len()];
-        for (r, &a) in account_order.iter().enumerate() {
-            account_rank[a as usize] = r as u32;
-        }
-        let mut ident_order: Vec<u32> = (0..identifiers.len() as u32).collect();
-        ident_order.sort_unstable_by(|&x, &y| {
-            identifier_key(&strings, &identifiers[x as usize])
-                .cmp(&identifier_key(&strings, &identifiers[y as usize]))
+        let ident_rank = canonical_ranks(identifiers.len(), |i| {
+            let key = identifier_key(&strings, &identifiers[i]);
+            ((key.0, key.1), key.2)
         });
-        let mut ident_rank = vec![0u32; identifiers.len()];
-        for (r, &i) in ident_order.iter().enumerate() {
-            ident_rank[i as usize] = r as u32;
-        }
 
         let mut evidence: Vec<Evidence> = evidence_map
             .into_iter()
@@ -465,8 +496,9 @@ impl Graph {
         }
 
         // Components of accounts, anchors first (earliest seen, ties by key).
-        let mut by_anchor: Vec<u32> = account_order.clone();
-        by_anchor.sort_by_key(|&a| accounts[a as usize].first_seen);
+        let mut by_anchor: Vec<u32> = (0..n_acc as u32).collect();
+        by_anchor
+            .sort_unstable_by_key(|&a| (accounts[a as usize].first_seen, account_rank[a as usize]));
         let mut person_of_root: HashMap<u32, u32> = HashMap::new();
         let mut members: Vec<Vec<u32>> = Vec::new();
         let mut person_of = vec![0u32; n_acc];
@@ -490,9 +522,14 @@ impl Graph {
                 person_id_of(p, s, id)
             })
             .collect();
+        let mut account_order = vec![0u32; n_acc];
+        for (a, &r) in account_rank.iter().enumerate() {
+            account_order[r as usize] = a as u32;
+        }
         Graph {
             strings,
             accounts,
+            account_order,
             identifiers,
             evidence: evidence.into_iter().zip(statuses).collect(),
             degree,
@@ -583,6 +620,29 @@ mod tests {
         ("douyin", "app", "a1", 42, IdType::UnionId, "u1"),
         ("wechat_channels", "wx", "a5", 50, IdType::UnionId, "u1"),
     ];
+
+    #[test]
+    fn canonical_ranks_follow_the_key_order() {
+        let keys: Vec<(u8, String)> = [
+            (1, "abcdefgh2"),
+            (0, "zz"),
+            (1, "abcdefgh1"),
+            (1, "ab"),
+            (1, "ab\0"),
+            (0, ""),
+            (1, "abcdefgh"),
+            (1, "b"),
+        ]
+        .iter()
+        .map(|(g, t)| (*g, t.to_string()))
+        .collect();
+        let ranks = canonical_ranks(keys.len(), |i| (keys[i].0, keys[i].1.as_str()));
+        let mut expected: Vec<usize> = (0..keys.len()).collect();
+        expected.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+        for (r, &i) in expected.iter().enumerate() {
+            assert_eq!(ranks[i] as usize, r, "key {:?}", keys[i]);
+        }
+    }
 
     #[test]
     fn input_order_does_not_matter() {

@@ -71,15 +71,13 @@ pub fn schema() -> SchemaRef {
 /// One row per account, in account key order.
 pub fn render(graph: &Graph) -> Result<datafusion::arrow::array::RecordBatch> {
     let n = graph.accounts.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by(|&a, &b| graph.account_key(a).cmp(&graph.account_key(b)));
     let mut platform = StringBuilder::with_capacity(n, n * 8);
     let mut scope = StringBuilder::with_capacity(n, n * 16);
     let mut account = StringBuilder::with_capacity(n, n * 32);
     let mut person = StringBuilder::with_capacity(n, n * 17);
     let mut first = TimestampMillisecondBuilder::with_capacity(n);
     let mut last = TimestampMillisecondBuilder::with_capacity(n);
-    for a in order {
+    for &a in &graph.account_order {
         let (p, s, id) = graph.account_key(a);
         platform.append_value(p);
         scope.append_value(s);
