@@ -3,7 +3,8 @@
 //!
 //! The data path, one module per step: [`config`] -> [`catalog`] (object stores and
 //! sources, the raw platform tables) -> [`platforms`] (the `sql/platforms` views and
-//! `events`) -> [`engine`] (the session analysts query) -> [`cli`].
+//! `events`) -> [`engine`] (the session analysts query) -> [`cli`] and
+//! [`flight_sql`] (the same session served to BI tools).
 //!
 //! ```no_run
 //! # async fn demo() -> plinkdb::Result<()> {
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod flight_sql;
 pub mod platforms;
 
 pub use config::Config;

@@ -1,10 +1,11 @@
-//! The `plinkdb` command line: `query`, `shell`, `demo`, `datasets generate`.
+//! The `plinkdb` command line: `query`, `shell`, `demo`, `serve`, `datasets generate`.
 
 mod datasets;
 mod demo;
 pub mod output;
 pub mod progress;
 mod query;
+mod serve;
 mod shell;
 
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub enum Command {
     Shell(shell::ShellArgs),
     /// The whole story on the checked-in sample, as a readable report.
     Demo(demo::DemoArgs),
+    /// Serve the session to BI tools over Arrow Flight SQL (ADBC, JDBC, Superset).
+    Serve(serve::ServeArgs),
     /// Synthetic datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -57,6 +60,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Query(args) => query::run(args).await,
         Command::Shell(args) => shell::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Datasets(command) => datasets::run(command),
     }
 }
@@ -67,6 +71,14 @@ impl Source {
     /// # Errors
     /// The config or any source fails to load.
     pub async fn open(&self) -> Result<Engine> {
+        open_engine(self.config()?).await
+    }
+
+    /// The configuration: config file, then `--data`, else the checked-in sample.
+    ///
+    /// # Errors
+    /// The config file cannot be read or is not valid.
+    pub fn config(&self) -> Result<Config> {
         let mut config = match &self.config {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
@@ -87,9 +99,14 @@ impl Source {
                 root: crate::engine::sample_dir().to_string_lossy().into_owned(),
             });
         }
-        let spinner = progress::spinner("opening sources");
-        let engine = Engine::open(config).await;
-        spinner.finish_and_clear();
-        engine
+        Ok(config)
     }
+}
+
+/// Opens the engine for `config` behind a spinner.
+async fn open_engine(config: Config) -> Result<Engine> {
+    let spinner = progress::spinner("opening sources");
+    let engine = Engine::open(config).await;
+    spinner.finish_and_clear();
+    engine
 }

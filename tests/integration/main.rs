@@ -3,6 +3,7 @@
 
 mod cli;
 mod errors;
+mod flight_sql;
 mod funnel_chdb;
 mod funnel_examples;
 mod identity;
