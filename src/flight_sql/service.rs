@@ -375,10 +375,10 @@ impl FlightSqlServer {
         let mut count = -1;
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(Status::from)?;
-            if let Some(c) = batch.column_by_name("count") {
-                if let Ok(ScalarValue::UInt64(Some(n))) = ScalarValue::try_from_array(c, 0) {
-                    count = i64::try_from(n).unwrap_or(i64::MAX);
-                }
+            if let Some(c) = batch.column_by_name("count")
+                && let Ok(ScalarValue::UInt64(Some(n))) = ScalarValue::try_from_array(c, 0)
+            {
+                count = i64::try_from(n).unwrap_or(i64::MAX);
             }
         }
         Ok(count)
@@ -648,7 +648,7 @@ impl FlightSqlService for FlightSqlServer {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         self.user(&request)?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         self.metadata_info(&query, &schema, request)
     }
 
@@ -735,7 +735,7 @@ impl FlightSqlService for FlightSqlServer {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         self.user(&request)?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         self.metadata_info(&query, &schema, request)
     }
 
@@ -781,7 +781,7 @@ impl FlightSqlService for FlightSqlServer {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         self.user(&request)?;
-        let schema = query.clone().into_builder(&self.xdbc).schema();
+        let schema = query.into_builder(&self.xdbc).schema();
         self.metadata_info(&query, &schema, request)
     }
 
