@@ -495,6 +495,33 @@ mod tests {
     }
 
     #[test]
+    fn server_section_has_safe_defaults_and_checks_values() {
+        let config = Config::from_toml("").unwrap();
+        assert!(config.server.read_only);
+        assert_eq!(config.server.addr, "127.0.0.1:50051");
+        assert!(!config.server.allow_plaintext_remote);
+        for (toml, needle) in [
+            ("[server]\nread_onyl = false\n", "read_onyl"),
+            ("[server]\ntls_cert = \"a.pem\"\n", "tls_key"),
+            (
+                "[server]\nquery_memory_limit = \"lots\"\n",
+                "query_memory_limit",
+            ),
+            (
+                "[server]\nmax_concurrent_queries = 0\n",
+                "max_concurrent_queries",
+            ),
+            (
+                "[[server.users]]\nname = \"ann\"\npassword_hash = \"secret\"\n",
+                "server.users 'ann'",
+            ),
+        ] {
+            let err = Config::from_toml(toml).unwrap_err();
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
+    }
+
+    #[test]
     fn relative_locations_follow_the_config_file() {
         let config = Config {
             base_dir: Some(PathBuf::from("/etc/plinkdb")),

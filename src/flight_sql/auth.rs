@@ -323,5 +323,26 @@ mod tests {
         assert_eq!(missing.code(), tonic::Code::Unauthenticated);
         let bogus = auth.authenticate(&metadata("Bearer nope")).unwrap_err();
         assert_eq!(bogus.code(), tonic::Code::Unauthenticated);
+        // The handshake also takes a bearer token and echoes it.
+        let bearer = metadata(&format!("Bearer {token}"));
+        assert_eq!(auth.handshake(&bearer).unwrap(), ("ann".into(), token));
+    }
+
+    #[test]
+    fn tokens_expire() {
+        let config = ServerConfig {
+            users: vec![crate::config::UserConfig {
+                name: "ann".into(),
+                password_hash: PasswordHash::new("pw", 10).unwrap().to_string(),
+            }],
+            ..ServerConfig::default()
+        };
+        let mut auth = Authenticator::from_config(&config).unwrap();
+        auth.token_ttl = Duration::ZERO;
+        let (_, token) = auth.handshake(&metadata("Basic YW5uOnB3")).unwrap();
+        let expired = auth
+            .authenticate(&metadata(&format!("Bearer {token}")))
+            .unwrap_err();
+        assert!(expired.message().contains("expired"), "{expired}");
     }
 }

@@ -38,7 +38,11 @@ struct Server {
 impl Server {
     /// Starts the server on the sample with `server_toml` under `[server]`.
     fn start(server_toml: &str, env: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), server_toml, env)
+    }
+
+    /// Starts the server with its config file in `dir` (files there are relative to it).
+    fn start_in(dir: tempfile::TempDir, server_toml: &str, env: &[(&str, &str)]) -> Self {
         let config = dir.path().join("plinkdb.toml");
         std::fs::write(&config, format!("[server]\n{server_toml}\n")).expect("write config");
         let sample = plinkdb::engine::sample_dir();
@@ -71,9 +75,14 @@ impl Server {
             .filter(|a| a.starts_with("127.0.0.1:"))
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .to_string();
+        let scheme = if server_toml.contains("tls_cert") {
+            "grpc+tls"
+        } else {
+            "grpc"
+        };
         Self {
             child,
-            uri: format!("grpc://{addr}"),
+            uri: format!("{scheme}://{addr}"),
             _dir: dir,
         }
     }
@@ -95,22 +104,27 @@ impl Server {
 
     /// Runs the client script; returns its JSON output.
     fn clients(&self, args: &[&str]) -> Value {
-        let output = Command::new(python())
-            .arg(script())
-            .args(args)
-            .env("FLIGHT_URI", &self.uri)
-            .env("FLIGHT_USER", USER)
-            .env("FLIGHT_PASSWORD", PASSWORD)
-            .output()
-            .expect("run python (PLINKDB_PYTHON or .venv; see tests/requirements.txt)");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "flight_clients.py {args:?} failed:\n{}\n{stdout}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_str(stdout.trim()).expect("JSON from flight_clients.py")
+        run_clients(&self.uri, args)
     }
+}
+
+/// Runs `flight_clients.py` against `uri`; returns its JSON output.
+fn run_clients(uri: &str, args: &[&str]) -> Value {
+    let output = Command::new(python())
+        .arg(script())
+        .args(args)
+        .env("FLIGHT_URI", uri)
+        .env("FLIGHT_USER", USER)
+        .env("FLIGHT_PASSWORD", PASSWORD)
+        .output()
+        .expect("run python (PLINKDB_PYTHON or .venv; see tests/requirements.txt)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "flight_clients.py {args:?} failed:\n{}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("JSON from flight_clients.py")
 }
 
 impl Drop for Server {
@@ -342,4 +356,23 @@ fn refuses_to_start_without_users_or_on_plaintext_remote() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(err.contains("refusing to serve plaintext"), "{err}");
+}
+
+#[test]
+fn tls_from_config() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_str().expect("utf8 path").to_string();
+    run_clients("grpc://127.0.0.1:0", &["cert", &path]);
+    let server = Server::start_in(
+        dir,
+        "tls_cert = \"server.pem\"\ntls_key = \"server.key\"",
+        &[("PLINKDB_USER", USER), ("PLINKDB_PASSWORD", PASSWORD)],
+    );
+    assert!(server.uri.starts_with("grpc+tls://"), "{}", server.uri);
+    let result = server.clients(&["tls", &path]);
+    assert_eq!(
+        result["passed"].as_array().map(Vec::len),
+        Some(2),
+        "{result}"
+    );
 }

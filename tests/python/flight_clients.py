@@ -3,6 +3,8 @@
     flight_clients.py check EXPECTED.json   # ADBC + flightsql-dbapi checks, asserts on results
     flight_clients.py load CLIENTS SECONDS  # concurrent ADBC clients running mixed queries
     flight_clients.py bench SQL             # rows/s and MB/s of one large result
+    flight_clients.py cert DIR              # a self-signed server.pem/server.key for 127.0.0.1
+    flight_clients.py tls DIR               # ADBC over TLS with DIR/server.pem as the root
 
 Environment: FLIGHT_URI (grpc://127.0.0.1:PORT), FLIGHT_USER, FLIGHT_PASSWORD.
 Prints one JSON object on stdout; exits non-zero with the failing check on stderr.
@@ -254,6 +256,51 @@ def load(clients, seconds):
     print(json.dumps({"clients": clients, "seconds": seconds, "queries": sum(counts), "errors": errors[:20], "error_count": len(errors)}))
 
 
+def cert(directory):
+    """A self-signed certificate for 127.0.0.1 (cryptography comes with moto)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    with open(os.path.join(directory, "server.pem"), "wb") as f:
+        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(os.path.join(directory, "server.key"), "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    print(json.dumps({"cert": "server.pem"}))
+
+
+def tls(directory):
+    with open(os.path.join(directory, "server.pem")) as f:
+        root = f.read()
+    assert URI.startswith("grpc+tls://"), URI
+    with connect(username=USER, password=PASSWORD, **{DatabaseOptions.TLS_ROOT_CERTS.value: root}) as conn:
+        assert query(conn, "SELECT count(*) > 0 AS ok FROM events").to_pylist() == [{"ok": True}]
+    # Without trusting the certificate, or in plaintext, there is no connection.
+    error_of(lambda: query(login(), "SELECT 1"))
+    plain = URI.replace("grpc+tls://", "grpc://")
+    error_of(lambda: query(fsql.connect(plain, db_kwargs={"username": USER, "password": PASSWORD}, autocommit=True), "SELECT 1"))
+    print(json.dumps({"passed": ["tls query", "untrusted and plaintext clients refused"]}))
+
+
 def bench(sql):
     conn = login()
     started = time.time()
@@ -271,6 +318,10 @@ if __name__ == "__main__":
             load(int(sys.argv[2]), float(sys.argv[3]))
         elif sys.argv[1] == "bench":
             bench(sys.argv[2])
+        elif sys.argv[1] == "cert":
+            cert(sys.argv[2])
+        elif sys.argv[1] == "tls":
+            tls(sys.argv[2])
         else:
             raise SystemExit(f"unknown mode {sys.argv[1]}")
     except Exception:
