@@ -54,6 +54,9 @@ pub struct Config {
     /// and `job_runs`.
     #[serde(default)]
     pub jobs: Option<JobsConfig>,
+    /// The Flight SQL server (`plinkdb serve`).
+    #[serde(default)]
+    pub server: ServerConfig,
     /// Directory relative locations are resolved against (the config file's own).
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -147,6 +150,14 @@ pub struct EngineConfig {
     /// `PLINKDB_SECRET_KEY`).
     #[serde(default = "default_secret_env")]
     pub secret_key_env: String,
+    /// Query files by path, `SELECT * FROM 'dir/file.parquet'` (default true; `plinkdb
+    /// serve` always turns it off so clients cannot read the server's files).
+    #[serde(default = "default_true")]
+    pub url_tables: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_secret_env() -> String {
@@ -159,6 +170,7 @@ impl Default for EngineConfig {
             target_partitions: None,
             memory_limit: None,
             secret_key_env: default_secret_env(),
+            url_tables: true,
         }
     }
 }
@@ -361,6 +373,89 @@ impl Default for JobsConfig {
     }
 }
 
+/// `[server]`: the Flight SQL server (`plinkdb serve`). Every key is optional.
+///
+/// ```toml
+/// [server]
+/// addr = "127.0.0.1:50051"       # plaintext is refused off loopback unless allowed
+/// read_only = true               # no DDL, DML, COPY or SET from clients
+/// token_ttl_secs = 3600          # bearer tokens from the handshake expire
+/// query_memory_limit = "1GiB"    # memory pool of each query
+/// query_timeout_secs = 300       # planning + streaming the result
+/// max_concurrent_queries = 8     # more wait up to query_timeout_secs, then RESOURCE_EXHAUSTED
+/// max_result_rows = 10000000     # a larger result ends with RESOURCE_EXHAUSTED
+/// max_result_bytes = "4GiB"
+/// audit_log = "plinkdb-audit.jsonl"   # JSON lines, appended; relative to this file
+/// # tls_cert = "server.pem"      # with tls_key: serve TLS
+/// # tls_key = "server.key"
+/// # allow_plaintext_remote = false
+///
+/// [[server.users]]
+/// name = "analyst"
+/// password_hash = "pbkdf2-sha256$600000$<salt hex>$<hash hex>"  # plinkdb serve --hash-password
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on (`127.0.0.1:50051`); `--addr` overrides it.
+    pub addr: String,
+    /// Users allowed to log in. Without any, `PLINKDB_USER`/`PLINKDB_PASSWORD` define one;
+    /// with neither the server refuses to start.
+    pub users: Vec<UserConfig>,
+    /// Reject DDL, DML, COPY and SET (true).
+    pub read_only: bool,
+    /// Lifetime of a bearer token, seconds (3600).
+    pub token_ttl_secs: u64,
+    /// Memory pool of one query, e.g. `"1GiB"` (1GiB); spilling operators spill past it.
+    pub query_memory_limit: String,
+    /// Time limit of one query from planning to its last row, seconds (300).
+    pub query_timeout_secs: u64,
+    /// Queries running at once (8); others wait up to `query_timeout_secs`.
+    pub max_concurrent_queries: usize,
+    /// Rows of one result (10,000,000).
+    pub max_result_rows: u64,
+    /// Bytes of one result, in Arrow memory, e.g. `"4GiB"` (4GiB).
+    pub max_result_bytes: String,
+    /// PEM certificate chain; with `tls_key` the server speaks TLS (none).
+    pub tls_cert: Option<String>,
+    /// PEM private key of `tls_cert` (none).
+    pub tls_key: Option<String>,
+    /// Serve plaintext on a non-loopback address (false).
+    pub allow_plaintext_remote: bool,
+    /// Append-only audit log, one JSON object per query (none: no audit log).
+    pub audit_log: Option<String>,
+}
+
+/// `[[server.users]]`: one login.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`, from `plinkdb serve
+    /// --hash-password`.
+    pub password_hash: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:50051".into(),
+            users: Vec::new(),
+            read_only: true,
+            token_ttl_secs: 3600,
+            query_memory_limit: "1GiB".into(),
+            query_timeout_secs: 300,
+            max_concurrent_queries: 8,
+            max_result_rows: 10_000_000,
+            max_result_bytes: "4GiB".into(),
+            tls_cert: None,
+            tls_key: None,
+            allow_plaintext_remote: false,
+            audit_log: None,
+        }
+    }
+}
+
 impl ToleranceConfig {
     /// The options `tolerance_score` and `contact_policy` are registered with.
     pub fn options(&self) -> plinkdb_udfs::ToleranceOptions {
@@ -469,6 +564,23 @@ impl Config {
         }
         if let Some(limit) = &self.engine.memory_limit {
             parse_bytes(limit).map_err(|e| format!("engine.memory_limit: {e}"))?;
+        }
+        let server = &self.server;
+        parse_bytes(&server.query_memory_limit)
+            .map_err(|e| format!("server.query_memory_limit: {e}"))?;
+        parse_bytes(&server.max_result_bytes)
+            .map_err(|e| format!("server.max_result_bytes: {e}"))?;
+        if server.max_concurrent_queries == 0 || server.query_timeout_secs == 0 {
+            return Err(
+                "server.max_concurrent_queries and server.query_timeout_secs must be > 0".into(),
+            );
+        }
+        if server.tls_cert.is_some() != server.tls_key.is_some() {
+            return Err("server.tls_cert and server.tls_key go together".into());
+        }
+        for user in &server.users {
+            crate::flight_sql::auth::PasswordHash::parse(&user.password_hash)
+                .map_err(|e| format!("server.users '{}': {e}", user.name))?;
         }
         plinkdb_udfs::identity::IdentityRules::new(&self.identity.options())
             .map_err(|e| e.strip_backtrace())?;
@@ -604,6 +716,33 @@ mod tests {
         assert!(jobs.dirs.is_empty());
         let err = Config::from_toml("[jobs]\nretry = 1\n").unwrap_err();
         assert!(err.contains("retry"), "{err}");
+    }
+
+    #[test]
+    fn server_section_has_safe_defaults_and_checks_values() {
+        let config = Config::from_toml("").unwrap();
+        assert!(config.server.read_only);
+        assert_eq!(config.server.addr, "127.0.0.1:50051");
+        assert!(!config.server.allow_plaintext_remote);
+        for (toml, needle) in [
+            ("[server]\nread_onyl = false\n", "read_onyl"),
+            ("[server]\ntls_cert = \"a.pem\"\n", "tls_key"),
+            (
+                "[server]\nquery_memory_limit = \"lots\"\n",
+                "query_memory_limit",
+            ),
+            (
+                "[server]\nmax_concurrent_queries = 0\n",
+                "max_concurrent_queries",
+            ),
+            (
+                "[[server.users]]\nname = \"ann\"\npassword_hash = \"secret\"\n",
+                "server.users 'ann'",
+            ),
+        ] {
+            let err = Config::from_toml(toml).unwrap_err();
+            assert!(err.contains(needle), "{toml}: {err}");
+        }
     }
 
     #[test]

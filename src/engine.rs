@@ -185,5 +185,10 @@ fn new_context(config: &Config) -> Result<SessionContext> {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
     }
     let runtime = runtime.build_arc()?;
-    Ok(SessionContext::new_with_config_rt(session, runtime).enable_url_table())
+    let ctx = SessionContext::new_with_config_rt(session, runtime);
+    Ok(if config.engine.url_tables {
+        ctx.enable_url_table()
+    } else {
+        ctx
+    })
 }

@@ -4,8 +4,8 @@
 //! The data path, one module per step: [`config`] -> [`catalog`] (object stores and
 //! sources, the raw platform tables) -> [`platforms`] (the `sql/platforms` views and
 //! `events`) -> [`engine`] (the session analysts query) -> [`tags`] (the tag catalog,
-//! `derive_tags`) -> [`cli`]; [`jobs`] runs SQL files on a schedule and publishes their
-//! results as tables.
+//! `derive_tags`) -> [`cli`] and [`flight_sql`] (the same session served to BI tools);
+//! [`jobs`] runs SQL files on a schedule and publishes their results as tables.
 //!
 //! ```no_run
 //! # async fn demo() -> plinkdb::Result<()> {
@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod flight_sql;
 pub mod jobs;
 pub mod platforms;
 pub mod tags;

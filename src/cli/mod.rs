@@ -1,4 +1,5 @@
-//! The `plinkdb` command line: `query`, `shell`, `demo`, `datasets generate`, `jobs`.
+//! The `plinkdb` command line: `query`, `shell`, `demo`, `serve`, `datasets generate`,
+//! `jobs`.
 
 mod datasets;
 mod demo;
@@ -6,6 +7,7 @@ mod jobs;
 pub mod output;
 pub mod progress;
 mod query;
+mod serve;
 mod shell;
 
 use std::path::PathBuf;
@@ -44,6 +46,8 @@ pub enum Command {
     Shell(shell::ShellArgs),
     /// The whole story on the checked-in sample, as a readable report.
     Demo(demo::DemoArgs),
+    /// Serve the session to BI tools over Arrow Flight SQL (ADBC, JDBC, Superset).
+    Serve(serve::ServeArgs),
     /// Synthetic datasets.
     #[command(subcommand)]
     Datasets(datasets::DatasetsCommand),
@@ -61,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Query(args) => query::run(args).await,
         Command::Shell(args) => shell::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Datasets(command) => datasets::run(command),
         Command::Jobs(command) => jobs::run(command).await,
     }
@@ -72,11 +77,7 @@ impl Source {
     /// # Errors
     /// The config or any source fails to load.
     pub async fn open(&self) -> Result<Engine> {
-        let config = self.config()?;
-        let spinner = progress::spinner("opening sources");
-        let engine = Engine::open(config).await;
-        spinner.finish_and_clear();
-        engine
+        open_engine(self.config()?).await
     }
 
     /// The configuration: config file, then `--data`, else the checked-in sample.
@@ -106,4 +107,12 @@ impl Source {
         }
         Ok(config)
     }
+}
+
+/// Opens the engine for `config` behind a spinner.
+async fn open_engine(config: Config) -> Result<Engine> {
+    let spinner = progress::spinner("opening sources");
+    let engine = Engine::open(config).await;
+    spinner.finish_and_clear();
+    engine
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod contact;
 mod errors;
+mod flight_sql;
 mod funnel_chdb;
 mod funnel_examples;
 mod identity;
