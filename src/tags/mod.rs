@@ -6,7 +6,8 @@
 //! `events` columns plus `person_id`) for the base date `:base_date`, using only rows
 //! strictly before it, with the columns `(person_id, value)`. `derive_tags` substitutes
 //! both placeholders, wraps every file as `SELECT person_id, '<tag>' AS tag, value`,
-//! and plans their union through the session that scans it.
+//! and plans each through the session that scans it; they run one after another
+//! ([`SequentialExec`]), so memory is that of the largest tag, not their sum.
 //!
 //! Why here and not in `udfs/src/table/`: evaluating the catalog means planning SQL
 //! text, and the udfs crate is built without DataFusion's SQL frontend (the `sql`
@@ -26,6 +27,9 @@ use datafusion::logical_expr::{Documentation, Expr, LogicalPlanBuilder, TableTyp
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion_macros::user_doc;
+
+mod sequential;
+use sequential::SequentialExec;
 
 /// Every `sql/tags/*.sql` file: (path relative to the crate, SQL), sorted by path.
 pub const TAG_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/tag_files.rs"));
@@ -78,22 +82,15 @@ pub fn tag_sql(sql: &str, source: &str, base_date: &str) -> String {
         .replace(":base_date", &format!("DATE '{base_date}'"))
 }
 
-/// The query `derive_tags` plans: every tag of the catalog as `(person_id, tag,
-/// value)`, rows with a NULL value dropped.
-pub fn catalog_sql(source: &str, base_date: &str) -> String {
-    TAG_FILES
-        .iter()
-        .map(|(path, sql)| {
-            let name = tag_name(path);
-            let body = tag_sql(sql, source, base_date);
-            let body = body.trim().trim_end_matches(';');
-            format!(
-                "SELECT CAST(person_id AS VARCHAR) AS person_id, '{name}' AS tag, \
-                 CAST(value AS VARCHAR) AS value FROM (\n{body}\n) WHERE value IS NOT NULL"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\nUNION ALL\n")
+/// The query of one tag file: `(person_id, tag, value)`, rows with a NULL value dropped.
+fn one_tag_sql(path: &str, sql: &str, source: &str, base_date: &str) -> String {
+    let name = tag_name(path);
+    let body = tag_sql(sql, source, base_date);
+    let body = body.trim().trim_end_matches(';');
+    format!(
+        "SELECT CAST(person_id AS VARCHAR) AS person_id, '{name}' AS tag, \
+         CAST(value AS VARCHAR) AS value FROM (\n{body}\n) WHERE value IS NOT NULL"
+    )
 }
 
 #[user_doc(
@@ -254,12 +251,21 @@ impl TableProvider for TagTable {
             return plan_err!("{NAME}: needs a DataFusion SessionState to plan the catalog");
         };
         let source = self.checked_source(session).await?;
-        let sql = catalog_sql(&source, &self.base_date);
-        let mut plan = LogicalPlanBuilder::from(state.create_logical_plan(&sql).await?);
-        if let Some(projection) = projection {
-            plan = plan.select(projection.iter().copied())?;
+        // One plan per tag, run one after another (see `SequentialExec`).
+        let mut plans = Vec::with_capacity(TAG_FILES.len());
+        for (path, sql) in TAG_FILES {
+            let sql = one_tag_sql(path, sql, &source, &self.base_date);
+            let mut plan = LogicalPlanBuilder::from(state.create_logical_plan(&sql).await?);
+            if let Some(projection) = projection {
+                plan = plan.select(projection.iter().copied())?;
+            }
+            plans.push(state.create_physical_plan(&plan.build()?).await?);
         }
-        state.create_physical_plan(&plan.build()?).await
+        let schema = match projection {
+            Some(p) => Arc::new(schema().project(p)?),
+            None => schema(),
+        };
+        Ok(Arc::new(SequentialExec::new(schema, plans)))
     }
 }
 
