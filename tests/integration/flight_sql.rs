@@ -258,7 +258,7 @@ async fn adbc_and_superset_clients() {
     let server = Server::start(
         &format!(
             "max_result_rows = 1000000\nquery_timeout_secs = {timeout}\n\
-             query_memory_limit = \"64MiB\"\n\
+             query_memory_limit = \"256MiB\"\n\
              audit_log = \"audit.jsonl\"\n[[server.users]]\nname = \"{USER}\"\n\
              password_hash = \"{hash}\"\n"
         ),

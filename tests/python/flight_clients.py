@@ -152,7 +152,7 @@ def check(expected_path):
     msg = error_of(lambda: query(conn, "SELECT * FROM generate_series(1, 5000000)"))
     assert_in(["max_result_rows"], msg)
     passed.append("row cap stops a large result")
-    msg = error_of(lambda: query(conn, "SELECT cardinality(array_agg(value)) FROM generate_series(1, 20000000)"))
+    msg = error_of(lambda: query(conn, "SELECT cardinality(array_agg(value)) FROM generate_series(1, 100000000)"))
     assert_in(["Resources exhausted", "query_memory_limit"], msg)
     passed.append("memory limit stops a large aggregate")
     started = time.time()
