@@ -17,9 +17,9 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Arra
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
-use datafusion::common::{exec_err, internal_err};
+use datafusion::common::{ScalarValue, exec_err, internal_err};
 use datafusion::error::Result;
-use datafusion::logical_expr::EmitTo;
+use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
 /// One stored event: its time (in `ts` units) and its step or condition bits.
 pub(crate) type Event = (i64, u32);
@@ -291,6 +291,123 @@ impl Grouped {
             Arc::new(Int64Array::from(flat)),
             nulls,
         )?)])
+    }
+}
+
+/// What the funnel and sequence aggregates do differently; [`Groups`] and [`Single`]
+/// make the DataFusion accumulators of it.
+pub(crate) trait EventAggregate: std::fmt::Debug + Send + Sync + 'static {
+    /// The SQL name, for errors.
+    fn function(&self) -> &'static str;
+    fn store(&self) -> &EventGroups;
+    fn store_mut(&mut self) -> &mut EventGroups;
+    /// Adds a batch of input rows, row `i` to group `group_of(i)`.
+    fn add_rows(
+        &mut self,
+        values: &[ArrayRef],
+        group_of: impl Fn(usize) -> usize,
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<()>;
+    /// Every input row as a group of its own (`convert_to_state`).
+    fn rows_as_groups(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Grouped>;
+    /// The results of finished groups.
+    fn finish(&self, groups: Grouped) -> Result<ArrayRef>;
+}
+
+/// The [`GroupsAccumulator`] of an [`EventAggregate`].
+#[derive(Debug)]
+pub(crate) struct Groups<T>(pub T);
+
+impl<T: EventAggregate> GroupsAccumulator for Groups<T> {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.0.store_mut().resize(total_num_groups)?;
+        self.0.add_rows(values, |i| group_indices[i], opt_filter)
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let groups = self.0.store_mut().take(emit_to);
+        self.0.finish(groups)
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        self.0.store_mut().take(emit_to).into_state()
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        let function = self.0.function();
+        let store = self.0.store_mut();
+        store.resize(total_num_groups)?;
+        store.merge(function, values, |i| group_indices[i])
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        self.0.rows_as_groups(values, opt_filter)?.into_state()
+    }
+
+    fn size(&self) -> usize {
+        size_of::<T>() + self.0.store().size()
+    }
+}
+
+/// The plain [`Accumulator`] of an [`EventAggregate`]: one group.
+#[derive(Debug)]
+pub(crate) struct Single<T>(T);
+
+impl<T: EventAggregate> Single<T> {
+    pub(crate) fn of(mut inner: T) -> Self {
+        // One group can always be held.
+        let _ = inner.store_mut().resize(1);
+        Self(inner)
+    }
+}
+
+impl<T: EventAggregate> Accumulator for Single<T> {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.0.add_rows(values, |_| 0, None)
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        // Evaluate may be called more than once (window frames): leave the state be.
+        let result = self.0.finish(self.0.store().snapshot())?;
+        ScalarValue::try_from_array(&result, 0)
+    }
+
+    fn size(&self) -> usize {
+        size_of::<T>() + self.0.store().size()
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        self.0
+            .store()
+            .snapshot()
+            .into_state()?
+            .iter()
+            .map(|a| ScalarValue::try_from_array(a, 0))
+            .collect()
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let function = self.0.function();
+        self.0.store_mut().merge(function, states, |_| 0)
     }
 }
 

@@ -17,10 +17,11 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
 use datafusion::common::{ScalarValue, plan_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::expressions::Literal;
 
-use super::event_groups::{self, Event, EventGroups, Grouped, Rows};
+use super::event_groups::{
+    self, Event, EventAggregate, EventGroups, Grouped, Groups, Rows, Single,
+};
 
 /// ClickHouse's limit on the number of conditions.
 pub(crate) const MAX_STEPS: usize = 32;
@@ -512,17 +513,21 @@ fn augment(step: usize, rows: &[u32], owner: &mut [usize], visited: &mut [bool])
     false
 }
 
-/// The per-group state of every funnel group, also used (with one group) as the plain
-/// [`Accumulator`].
+/// A funnel aggregate over its events (see [`EventAggregate`]).
 #[derive(Debug)]
-pub(crate) struct FunnelGroups {
+pub(crate) struct Funnel {
     function: &'static str,
     params: Params,
     output: Output,
     store: EventGroups,
 }
 
-impl FunnelGroups {
+/// The funnel's [`GroupsAccumulator`](datafusion::logical_expr::GroupsAccumulator).
+pub(crate) type FunnelGroups = Groups<Funnel>;
+/// The funnel's plain [`Accumulator`](datafusion::logical_expr::Accumulator).
+pub(crate) type FunnelAccumulator = Single<Funnel>;
+
+impl Funnel {
     pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
         Self {
             function,
@@ -560,6 +565,20 @@ impl FunnelGroups {
             }
         }
     }
+}
+
+impl EventAggregate for Funnel {
+    fn function(&self) -> &'static str {
+        self.function
+    }
+
+    fn store(&self) -> &EventGroups {
+        &self.store
+    }
+
+    fn store_mut(&mut self) -> &mut EventGroups {
+        &mut self.store
+    }
 
     fn add_rows(
         &mut self,
@@ -584,6 +603,19 @@ impl FunnelGroups {
             }
         }
         Ok(())
+    }
+
+    fn rows_as_groups(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Grouped> {
+        let rows = self.rows(values, opt_filter)?;
+        let modes = self.params.modes;
+        let ts = rows.ts.values().clone();
+        Ok(Grouped::from_rows(&rows, |i, out| {
+            Self::events_of(modes, ts[i], rows.masks[i], out)
+        }))
     }
 
     fn finish(&self, mut groups: Grouped) -> Result<ArrayRef> {
@@ -624,97 +656,14 @@ impl FunnelGroups {
     }
 }
 
-impl GroupsAccumulator for FunnelGroups {
-    fn update_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.store.resize(total_num_groups)?;
-        self.add_rows(values, |i| group_indices[i], opt_filter)
-    }
-
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let groups = self.store.take(emit_to);
-        self.finish(groups)
-    }
-
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        self.store.take(emit_to).into_state()
-    }
-
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.store.resize(total_num_groups)?;
-        self.store
-            .merge(self.function, values, |i| group_indices[i])
-    }
-
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        // Every row becomes the partial state of a group of its own.
-        let rows = self.rows(values, opt_filter)?;
-        let modes = self.params.modes;
-        let ts = rows.ts.values().clone();
-        Grouped::from_rows(&rows, |i, out| {
-            Self::events_of(modes, ts[i], rows.masks[i], out)
-        })
-        .into_state()
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>() + self.store.size()
+impl FunnelGroups {
+    pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
+        Groups(Funnel::new(function, params, output))
     }
 }
-
-/// The plain accumulator: one group of [`FunnelGroups`].
-#[derive(Debug)]
-pub(crate) struct FunnelAccumulator(FunnelGroups);
 
 impl FunnelAccumulator {
     pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
-        let mut groups = FunnelGroups::new(function, params, output);
-        // One group can always be held.
-        let _ = groups.store.resize(1);
-        Self(groups)
-    }
-}
-
-impl Accumulator for FunnelAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.0.add_rows(values, |_| 0, None)
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        // Evaluate may be called more than once (window frames): leave the state be.
-        let result = self.0.finish(self.0.store.snapshot())?;
-        ScalarValue::try_from_array(&result, 0)
-    }
-
-    fn size(&self) -> usize {
-        self.0.size()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        self.0
-            .store
-            .snapshot()
-            .into_state()?
-            .iter()
-            .map(|a| ScalarValue::try_from_array(a, 0))
-            .collect()
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.0.store.merge(self.0.function, states, |_| 0)
+        Single::of(Funnel::new(function, params, output))
     }
 }

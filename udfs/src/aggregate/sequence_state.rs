@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array};
 use datafusion::arrow::datatypes::{DataType, FieldRef, TimeUnit};
-use datafusion::common::{ScalarValue, plan_err};
+use datafusion::common::plan_err;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::expressions::Literal;
 
-use super::event_groups::{self, Event, EventGroups, Grouped, Rows};
+use super::event_groups::{
+    self, Event, EventAggregate, EventGroups, Grouped, Groups, Rows, Single,
+};
 use super::sequence_pattern::Pattern;
 
 const MAX_CONDITIONS: usize = 32;
@@ -120,28 +121,37 @@ pub(crate) fn state_fields(args: &StateFieldsArgs) -> Vec<FieldRef> {
     event_groups::state_fields(args.name, "conditions")
 }
 
-/// Per-group events `(ts, condition bits)`; with one group it is also the plain
-/// [`Accumulator`].
+/// A sequence aggregate over its `(ts, condition bits)` events (see [`EventAggregate`]).
 #[derive(Debug)]
-pub(crate) struct SequenceGroups {
+pub(crate) struct Sequence {
     function: &'static str,
     params: Params,
     output: Output,
     store: EventGroups,
 }
 
-impl SequenceGroups {
-    pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
-        Self {
-            function,
-            params,
-            output,
-            store: EventGroups::default(),
-        }
-    }
+/// The sequence aggregates' [`GroupsAccumulator`](datafusion::logical_expr::GroupsAccumulator).
+pub(crate) type SequenceGroups = Groups<Sequence>;
+/// The sequence aggregates' plain [`Accumulator`](datafusion::logical_expr::Accumulator).
+pub(crate) type SequenceAccumulator = Single<Sequence>;
 
+impl Sequence {
     fn rows(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Rows> {
         Rows::read(self.function, &values[1], &values[2..], opt_filter)
+    }
+}
+
+impl EventAggregate for Sequence {
+    fn function(&self) -> &'static str {
+        self.function
+    }
+
+    fn store(&self) -> &EventGroups {
+        &self.store
+    }
+
+    fn store_mut(&mut self) -> &mut EventGroups {
+        &mut self.store
     }
 
     fn add_rows(
@@ -163,6 +173,20 @@ impl SequenceGroups {
             }
         }
         Ok(())
+    }
+
+    fn rows_as_groups(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Grouped> {
+        let rows = self.rows(values, opt_filter)?;
+        let ts = rows.ts.values().clone();
+        Ok(Grouped::from_rows(&rows, |i, out| {
+            if rows.masks[i] != 0 {
+                out.push((ts[i], rows.masks[i]));
+            }
+        }))
     }
 
     fn finish(&self, mut groups: Grouped) -> Result<ArrayRef> {
@@ -206,97 +230,19 @@ fn conditions_met(events: &[Event]) -> u32 {
     events.iter().fold(0, |m, (_, c)| m | c)
 }
 
-impl GroupsAccumulator for SequenceGroups {
-    fn update_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.store.resize(total_num_groups)?;
-        self.add_rows(values, |i| group_indices[i], opt_filter)
-    }
-
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let groups = self.store.take(emit_to);
-        self.finish(groups)
-    }
-
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        self.store.take(emit_to).into_state()
-    }
-
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.store.resize(total_num_groups)?;
-        self.store
-            .merge(self.function, values, |i| group_indices[i])
-    }
-
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        // Every row becomes the partial state of a group of its own.
-        let rows = self.rows(values, opt_filter)?;
-        let ts = rows.ts.values().clone();
-        Grouped::from_rows(&rows, |i, out| {
-            if rows.masks[i] != 0 {
-                out.push((ts[i], rows.masks[i]));
-            }
+impl SequenceGroups {
+    pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
+        Groups(Sequence {
+            function,
+            params,
+            output,
+            store: EventGroups::default(),
         })
-        .into_state()
-    }
-
-    fn size(&self) -> usize {
-        size_of::<Self>() + self.store.size()
     }
 }
-
-/// The plain accumulator: one group of [`SequenceGroups`].
-#[derive(Debug)]
-pub(crate) struct SequenceAccumulator(SequenceGroups);
 
 impl SequenceAccumulator {
     pub(crate) fn new(function: &'static str, params: Params, output: Output) -> Self {
-        let mut groups = SequenceGroups::new(function, params, output);
-        // One group can always be held.
-        let _ = groups.store.resize(1);
-        Self(groups)
-    }
-}
-
-impl Accumulator for SequenceAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.0.add_rows(values, |_| 0, None)
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        let result = self.0.finish(self.0.store.snapshot())?;
-        ScalarValue::try_from_array(&result, 0)
-    }
-
-    fn size(&self) -> usize {
-        self.0.size()
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        self.0
-            .store
-            .snapshot()
-            .into_state()?
-            .iter()
-            .map(|a| ScalarValue::try_from_array(a, 0))
-            .collect()
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.0.store.merge(self.0.function, states, |_| 0)
+        Single::of(SequenceGroups::new(function, params, output).0)
     }
 }
