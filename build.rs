@@ -8,24 +8,22 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn embed(dir: &str, out_file: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    // The crate being compiled, read when the script runs (not `env!`, fixed when the
+    // script was compiled: clones that share a target directory share this script).
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let dir = Path::new(&root).join(dir);
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-                .collect()
-        })
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
     files.sort();
     let mut code = String::from("&[\n");
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
-        let rel = path
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .unwrap_or(path);
+        let rel = path.strip_prefix(&root).unwrap_or(path);
         // Relative to the crate being compiled, not to this script's run: worktrees that
         // share a target directory share OUT_DIR too.
         let rel = rel.display().to_string();

@@ -2,13 +2,15 @@
 //! canonical order, stable person ids. Pure Rust, no DataFusion: the table functions feed
 //! it rows and read its answers.
 
-use datafusion::common::HashMap;
 use std::fmt::Write;
-use std::sync::Arc;
 
+use datafusion::common::HashMap;
+use hashbrown::hash_table::{Entry, HashTable};
 use sha2::{Digest, Sha256};
 
 use super::IdentityRules;
+use super::interner::{Interner, hash_of};
+use super::parallel;
 
 /// Identifier types, in link priority order (lower first on equal timestamps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -75,22 +77,21 @@ impl LinkStatus {
 }
 
 /// A platform account.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Account {
+    /// Platform and scope: indices of [`Graph::str`].
     pub platform: u32,
     pub scope: u32,
-    pub id: Arc<str>,
     pub first_seen: i64,
     pub last_seen: i64,
 }
 
-/// An identifier value.
-#[derive(Debug, Clone)]
+/// An identifier's type and, for union ids, its platform (`u32::MAX` otherwise); its
+/// value is [`Graph::identifier_value`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Identifier {
     pub kind: IdType,
-    /// Platform for union ids, 0 otherwise.
     pub scope: u32,
-    pub value: Arc<str>,
 }
 
 /// One piece of evidence: `account` was seen with `identifier`, first at `ts`.
@@ -101,58 +102,107 @@ pub struct Evidence {
     pub ts: i64,
 }
 
-/// Collects accounts and evidence (in any order: the result does not depend on it).
+const NONE: u32 = u32::MAX;
+
+/// The few distinct short strings (platforms, scopes), interned.
 #[derive(Debug, Default)]
-pub struct GraphBuilder {
+struct Names {
     strings: Vec<Box<str>>,
-    string_ids: HashMap<Box<str>, u32>,
-    accounts: Vec<Account>,
-    account_ids: HashMap<(u32, u32), HashMap<Arc<str>, u32>>,
-    identifiers: Vec<Identifier>,
-    identifier_ids: HashMap<(IdType, u32), HashMap<Arc<str>, u32>>,
-    evidence: HashMap<(u32, u32), i64>,
+    ids: HashMap<Box<str>, u32>,
 }
 
-impl GraphBuilder {
-    fn string(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.string_ids.get(s) {
+impl Names {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
             return id;
         }
         let id = self.strings.len() as u32;
         self.strings.push(s.into());
-        self.string_ids.insert(s.into(), id);
+        self.ids.insert(s.into(), id);
         id
     }
 
-    /// Records that the account was active between `first` and `last` (epoch ms).
-    pub fn account(&mut self, platform: &str, scope: &str, id: &str, first: i64, last: i64) -> u32 {
-        let platform = self.string(platform);
-        let scope = self.string(scope);
-        let ids = self.account_ids.entry((platform, scope)).or_default();
-        if let Some(&a) = ids.get(id) {
+    fn find(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    fn get(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+}
+
+/// Collects accounts and evidence (in any order: the result does not depend on it).
+///
+/// Accounts are interned per platform scope, identifier values per [`Identifier`] group;
+/// evidence is deduplicated on `(account, identifier)`, keeping the earliest time.
+#[derive(Debug, Default)]
+pub struct GraphBuilder {
+    names: Names,
+    /// Account groups: `(platform, scope)` name ids.
+    scopes: Vec<(u32, u32)>,
+    scope_ids: HashMap<(u32, u32), u32>,
+    account_ids: Interner,
+    accounts: Vec<Account>,
+    /// Identifier groups.
+    kinds: Vec<Identifier>,
+    kind_ids: HashMap<Identifier, u32>,
+    identifier_values: Interner,
+    evidence: Vec<Evidence>,
+    evidence_index: HashTable<u32>,
+    threads: usize,
+}
+
+impl GraphBuilder {
+    /// A builder whose resolution uses up to `threads` threads (the answer does not
+    /// depend on it).
+    pub fn new(threads: usize) -> Self {
+        Self {
+            threads: threads.max(1),
+            ..Self::default()
+        }
+    }
+
+    /// The group of the accounts of one platform scope, for [`Self::account`].
+    pub fn scope(&mut self, platform: &str, scope: &str) -> u32 {
+        let key = (self.names.id(platform), self.names.id(scope));
+        if let Some(&g) = self.scope_ids.get(&key) {
+            return g;
+        }
+        let g = self.scopes.len() as u32;
+        self.scopes.push(key);
+        self.scope_ids.insert(key, g);
+        g
+    }
+
+    /// Records that account `id` of a [`Self::scope`] was active between `first` and
+    /// `last` (epoch ms).
+    pub fn account(&mut self, scope: u32, id: &str, first: i64, last: i64) -> u32 {
+        let (a, new) = self.account_ids.intern(scope, id);
+        if new {
+            let (platform, scope) = self.scopes[scope as usize];
+            self.accounts.push(Account {
+                platform,
+                scope,
+                first_seen: first,
+                last_seen: last,
+            });
+        } else {
             let acc = &mut self.accounts[a as usize];
             acc.first_seen = acc.first_seen.min(first);
             acc.last_seen = acc.last_seen.max(last);
-            return a;
         }
-        let a = self.accounts.len() as u32;
-        let shared = Arc::<str>::from(id);
-        ids.insert(Arc::clone(&shared), a);
-        self.accounts.push(Account {
-            platform,
-            scope,
-            id: shared,
-            first_seen: first,
-            last_seen: last,
-        });
         a
     }
 
+    /// The group of a platform scope, if an account of it was recorded.
+    pub fn find_scope(&self, platform: &str, scope: &str) -> Option<u32> {
+        let key = (self.names.find(platform)?, self.names.find(scope)?);
+        self.scope_ids.get(&key).copied()
+    }
+
     /// The account, if it was recorded with [`Self::account`].
-    pub fn existing_account(&self, platform: &str, scope: &str, id: &str) -> Option<u32> {
-        let platform = *self.string_ids.get(platform)?;
-        let scope = *self.string_ids.get(scope)?;
-        self.account_ids.get(&(platform, scope))?.get(id).copied()
+    pub fn find_account(&self, scope: u32, id: &str) -> Option<u32> {
+        self.account_ids.find(scope, id)
     }
 
     /// Records that `account` carried identifier `value` of `kind`, first at `ts`.
@@ -160,41 +210,55 @@ impl GraphBuilder {
     pub fn evidence(&mut self, account: u32, kind: IdType, value: &str, ts: i64) {
         let scope = match kind {
             IdType::UnionId => self.accounts[account as usize].platform,
-            _ => u32::MAX,
+            _ => NONE,
         };
-        let values = self.identifier_ids.entry((kind, scope)).or_default();
-        let identifier = match values.get(value) {
-            Some(&i) => i,
+        let key = Identifier { kind, scope };
+        let group = match self.kind_ids.get(&key) {
+            Some(&g) => g,
             None => {
-                let i = self.identifiers.len() as u32;
-                let shared = Arc::<str>::from(value);
-                values.insert(Arc::clone(&shared), i);
-                self.identifiers.push(Identifier {
-                    kind,
-                    scope,
-                    value: shared,
-                });
-                i
+                let g = self.kinds.len() as u32;
+                self.kinds.push(key);
+                self.kind_ids.insert(key, g);
+                g
             }
         };
-        self.evidence
-            .entry((account, identifier))
-            .and_modify(|t| *t = (*t).min(ts))
-            .or_insert(ts);
+        let (identifier, _) = self.identifier_values.intern(group, value);
+        let key = (account, identifier);
+        let Self {
+            evidence,
+            evidence_index,
+            ..
+        } = self;
+        match evidence_index.entry(
+            hash_of(key),
+            |&j| {
+                let e = &evidence[j as usize];
+                (e.account, e.identifier) == key
+            },
+            |&j| {
+                let e = &evidence[j as usize];
+                hash_of((e.account, e.identifier))
+            },
+        ) {
+            Entry::Occupied(o) => {
+                let e = &mut evidence[*o.get() as usize];
+                e.ts = e.ts.min(ts);
+            }
+            Entry::Vacant(v) => {
+                v.insert(evidence.len() as u32);
+                evidence.push(Evidence {
+                    account,
+                    identifier,
+                    ts,
+                });
+            }
+        }
     }
 
     /// Runs the guarded union-find and names the persons.
     pub fn resolve(self, rules: &IdentityRules) -> Graph {
         Graph::resolve(self, rules)
     }
-}
-
-/// Per-component facts the guards need.
-#[derive(Debug, Clone, Default)]
-struct ComponentFacts {
-    /// (platform, union id) pairs in the component.
-    unions: Vec<(u32, u32)>,
-    phones: u32,
 }
 
 /// Union-find with union by size and path halving.
@@ -234,6 +298,84 @@ impl UnionFind {
     }
 }
 
+/// What the merge guards know of each component (indexed by its root): its union ids
+/// (a list threaded through the union-id identifiers) and its number of phones.
+struct ComponentFacts {
+    union_head: Vec<u32>,
+    union_tail: Vec<u32>,
+    union_next: Vec<u32>,
+    phones: Vec<u32>,
+}
+
+impl ComponentFacts {
+    fn new(n_acc: usize, identifiers: &[Identifier]) -> Self {
+        let n = n_acc + identifiers.len();
+        let mut facts = Self {
+            union_head: vec![NONE; n],
+            union_tail: vec![NONE; n],
+            union_next: vec![NONE; identifiers.len()],
+            phones: vec![0; n],
+        };
+        for (i, ident) in identifiers.iter().enumerate() {
+            let node = n_acc + i;
+            match ident.kind {
+                IdType::UnionId => {
+                    facts.union_head[node] = i as u32;
+                    facts.union_tail[node] = i as u32;
+                }
+                IdType::Phone => facts.phones[node] = 1,
+                _ => {}
+            }
+        }
+        facts
+    }
+
+    fn unions(&self, root: u32) -> impl Iterator<Item = u32> + '_ {
+        std::iter::successors(
+            Some(self.union_head[root as usize]).filter(|&u| u != NONE),
+            |&u| Some(self.union_next[u as usize]).filter(|&u| u != NONE),
+        )
+    }
+
+    /// The guard a merge of two components would break, if any.
+    fn conflict(
+        &self,
+        a: u32,
+        b: u32,
+        identifiers: &[Identifier],
+        max_phones: usize,
+    ) -> Option<LinkStatus> {
+        // Union ids of different components are different ids: one platform twice is a
+        // conflict.
+        let clash = self.unions(a).any(|u| {
+            self.unions(b)
+                .any(|v| identifiers[u as usize].scope == identifiers[v as usize].scope)
+        });
+        if clash {
+            Some(LinkStatus::UniqueUnionId)
+        } else if (self.phones[a as usize] + self.phones[b as usize]) as usize > max_phones {
+            Some(LinkStatus::MaxPhones)
+        } else {
+            None
+        }
+    }
+
+    fn merge(&mut self, root: u32, gone: u32) {
+        let (root, gone) = (root as usize, gone as usize);
+        self.phones[root] += self.phones[gone];
+        let head = self.union_head[gone];
+        if head == NONE {
+            return;
+        }
+        if self.union_head[root] == NONE {
+            self.union_head[root] = head;
+        } else {
+            self.union_next[self.union_tail[root] as usize] = head;
+        }
+        self.union_tail[root] = self.union_tail[gone];
+    }
+}
+
 /// A previous mapping: account -> (person_id, first_seen).
 #[derive(Debug, Default)]
 pub struct PreviousMap {
@@ -259,7 +401,10 @@ impl PreviousMap {
 /// The resolved graph.
 #[derive(Debug)]
 pub struct Graph {
-    strings: Vec<Box<str>>,
+    names: Names,
+    scope_ids: HashMap<(u32, u32), u32>,
+    account_ids: Interner,
+    identifier_values: Interner,
     pub accounts: Vec<Account>,
     /// Accounts in key order `(platform, scope, account_id)`.
     pub account_order: Vec<u32>,
@@ -272,8 +417,9 @@ pub struct Graph {
     pub person_of: Vec<u32>,
     /// Person ids, one per component with accounts.
     pub persons: Vec<String>,
-    /// Accounts of each person, canonical order; the first is the anchor.
-    pub members: Vec<Vec<u32>>,
+    /// Accounts of all persons, person after person (see [`Self::members`]).
+    member_list: Vec<u32>,
+    member_starts: Vec<u32>,
     /// Person of the component each identifier ended in (`None`: no account).
     pub identifier_person: Vec<Option<u32>>,
     /// Older person ids that a merge retired: (retired, surviving).
@@ -296,238 +442,268 @@ pub fn person_id_of(platform: &str, scope: &str, id: &str) -> String {
     s
 }
 
-/// The rank of each of `n` items in the order of their keys `(group, text)`: `group` is
-/// one of a few values (a platform and scope, say), `text` one of millions of ids.
-/// Sorting compares a group ordinal and the text's first 8 bytes, held in the sorted
-/// element itself, and reads whole strings only when those tie: the same order as
+/// The rank of each of a few group keys in their order.
+fn group_ranks<K: Ord>(keys: &[K]) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    inverse(&order.iter().map(|&i| i as u32).collect::<Vec<_>>())
+}
+
+/// `out[p[i]] = i`.
+fn inverse(p: &[u32]) -> Vec<u32> {
+    let mut out = vec![0u32; p.len()];
+    for (i, &x) in p.iter().enumerate() {
+        out[x as usize] = i as u32;
+    }
+    out
+}
+
+/// The rank of each interned item in the order of its key `(group rank, text)`.
+/// Sorting compares the group rank and the text's first 8 bytes, held in the sorted
+/// element itself, and reads whole texts only when those tie: the same order as
 /// comparing the keys, without chasing a pointer per comparison.
-fn canonical_ranks<'a, G: Ord + Copy + 'a>(
-    n: usize,
-    key: impl Fn(usize) -> (G, &'a str),
-) -> Vec<u32> {
-    let mut groups: Vec<G> = (0..n).map(|i| key(i).0).collect();
-    groups.sort_unstable();
-    groups.dedup();
-    let group_rank = |g: &G| groups.binary_search(g).unwrap_or(0) as u32;
+fn canonical_ranks(items: &Interner, group_rank: &[u32]) -> Vec<u32> {
     let prefix = |text: &str| {
         let mut bytes = [0u8; 8];
         let len = text.len().min(8);
         bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
         u64::from_be_bytes(bytes)
     };
-    let mut order: Vec<(u32, u64, u32)> = (0..n)
+    let mut order: Vec<(u32, u64, u32)> = (0..items.len() as u32)
         .map(|i| {
-            let (g, text) = key(i);
-            (group_rank(&g), prefix(text), i as u32)
+            (
+                group_rank[items.group(i) as usize],
+                prefix(items.text(i)),
+                i,
+            )
         })
         .collect();
     order.sort_unstable_by(|x, y| {
         (x.0, x.1)
             .cmp(&(y.0, y.1))
-            .then_with(|| key(x.2 as usize).1.cmp(key(y.2 as usize).1))
+            .then_with(|| items.text(x.2).cmp(items.text(y.2)))
     });
-    let mut rank = vec![0u32; n];
-    for (r, &(_, _, i)) in order.iter().enumerate() {
-        rank[i as usize] = r as u32;
-    }
-    rank
-}
-
-fn account_key<'a>(strings: &'a [Box<str>], a: &'a Account) -> (&'a str, &'a str, &'a str) {
-    (
-        &strings[a.platform as usize],
-        &strings[a.scope as usize],
-        &a.id,
-    )
-}
-
-fn identifier_key<'a>(strings: &'a [Box<str>], i: &'a Identifier) -> (IdType, &'a str, &'a str) {
-    let scope = if i.scope == u32::MAX {
-        ""
-    } else {
-        &strings[i.scope as usize]
-    };
-    (i.kind, scope, &i.value)
+    inverse(&order.iter().map(|o| o.2).collect::<Vec<_>>())
 }
 
 impl Graph {
     pub fn str(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        self.names.get(id)
     }
 
     /// `(platform, scope, account_id)` of an account.
     pub fn account_key(&self, a: u32) -> (&str, &str, &str) {
         let acc = &self.accounts[a as usize];
-        (self.str(acc.platform), self.str(acc.scope), &acc.id)
+        (
+            self.str(acc.platform),
+            self.str(acc.scope),
+            self.account_ids.text(a),
+        )
+    }
+
+    /// The value of an identifier.
+    pub fn identifier_value(&self, i: u32) -> &str {
+        self.identifier_values.text(i)
+    }
+
+    /// The accounts of a person, canonical order; the first is the anchor.
+    pub fn members(&self, person: usize) -> &[u32] {
+        &self.member_list
+            [self.member_starts[person] as usize..self.member_starts[person + 1] as usize]
+    }
+
+    fn find_account(&self, platform: &str, scope: &str, id: &str) -> Option<u32> {
+        let key = (self.names.find(platform)?, self.names.find(scope)?);
+        self.account_ids.find(*self.scope_ids.get(&key)?, id)
     }
 
     fn resolve(b: GraphBuilder, rules: &IdentityRules) -> Graph {
         let GraphBuilder {
-            strings,
+            names,
+            scopes,
+            scope_ids,
+            account_ids,
             accounts,
-            identifiers,
-            evidence: evidence_map,
-            ..
+            kinds,
+            kind_ids: _,
+            mut identifier_values,
+            evidence,
+            evidence_index,
+            threads,
         } = b;
-        // Canonical ranks: the answer never depends on input order.
-        let account_rank = canonical_ranks(accounts.len(), |a| {
-            let acc = &accounts[a];
-            let key = account_key(&strings, acc);
-            ((key.0, key.1), &*acc.id)
-        });
-        let ident_rank = canonical_ranks(identifiers.len(), |i| {
-            let key = identifier_key(&strings, &identifiers[i]);
-            ((key.0, key.1), key.2)
-        });
+        drop(evidence_index);
+        identifier_values.freeze();
+        let n_acc = accounts.len();
+        let n_ident = identifier_values.len();
 
-        let mut evidence: Vec<Evidence> = evidence_map
+        // Canonical ranks: the answer never depends on input order.
+        let scope_rank = group_ranks(
+            &scopes
+                .iter()
+                .map(|&(p, s)| (names.get(p), names.get(s)))
+                .collect::<Vec<_>>(),
+        );
+        let kind_rank = group_ranks(
+            &kinds
+                .iter()
+                .map(|k| {
+                    (
+                        k.kind,
+                        if k.scope == NONE {
+                            ""
+                        } else {
+                            names.get(k.scope)
+                        },
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
+        let (account_rank, ident_rank) = parallel::both(
+            threads,
+            || canonical_ranks(&account_ids, &scope_rank),
+            || canonical_ranks(&identifier_values, &kind_rank),
+        );
+        let account_order = inverse(&account_rank);
+        let identifier_order = inverse(&ident_rank);
+        let identifiers: Vec<Identifier> = (0..n_ident as u32)
+            .map(|i| kinds[identifier_values.group(i) as usize])
+            .collect();
+
+        // Evidence by time, then identifier (its rank orders types first), then account.
+        let keys: Vec<(i64, u64)> = evidence
+            .iter()
+            .map(|e| {
+                let ranks = (u64::from(ident_rank[e.identifier as usize]) << 32)
+                    | u64::from(account_rank[e.account as usize]);
+                (e.ts, ranks)
+            })
+            .collect();
+        drop(evidence);
+        let evidence: Vec<Evidence> = parallel::sort(threads, keys)
             .into_iter()
-            .map(|((account, identifier), ts)| Evidence {
-                account,
-                identifier,
+            .map(|(ts, ranks)| Evidence {
+                account: account_order[(ranks & 0xffff_ffff) as usize],
+                identifier: identifier_order[(ranks >> 32) as usize],
                 ts,
             })
             .collect();
-        evidence.sort_unstable_by_key(|e| {
-            (
-                e.ts,
-                identifiers[e.identifier as usize].kind,
-                ident_rank[e.identifier as usize],
-                account_rank[e.account as usize],
-            )
-        });
 
         // Per-identifier facts: degree, blocked, shared device.
-        let mut degree = vec![0u32; identifiers.len()];
+        let mut degree = vec![0u32; n_ident];
         for e in &evidence {
             degree[e.identifier as usize] += 1;
         }
-        let blocked: Vec<bool> = identifiers
-            .iter()
-            .map(|i| rules.is_blocked(&i.value))
-            .collect();
-        let mut shared = vec![false; identifiers.len()];
+        let blocked: Vec<bool> = parallel::map(threads, n_ident, |i| {
+            rules.is_blocked(identifier_values.text(i as u32))
+        });
+        let mut shared = vec![false; n_ident];
         if rules.shared_device_rule {
-            let mut seen: HashMap<(u32, u32, u32), u32> = HashMap::new();
-            for e in &evidence {
-                let ident = &identifiers[e.identifier as usize];
-                if ident.kind != IdType::Device {
-                    continue;
-                }
-                let acc = &accounts[e.account as usize];
-                let slot = seen
-                    .entry((e.identifier, acc.platform, acc.scope))
-                    .or_insert(e.account);
-                if *slot != e.account {
-                    shared[e.identifier as usize] = true;
+            // (device, account scope, account): a device on two accounts of one scope.
+            let mut seen: Vec<(u32, u32, u32)> = evidence
+                .iter()
+                .filter(|e| identifiers[e.identifier as usize].kind == IdType::Device)
+                .map(|e| (e.identifier, account_ids.group(e.account), e.account))
+                .collect();
+            seen.sort_unstable();
+            for w in seen.windows(2) {
+                if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
+                    shared[w[0].0 as usize] = true;
                 }
             }
         }
 
         // Guarded union-find over accounts (0..A) and identifiers (A..).
-        let n_acc = accounts.len();
-        let mut uf = UnionFind::new(n_acc + identifiers.len());
-        let mut facts: HashMap<u32, ComponentFacts> = HashMap::new();
-        for (i, ident) in identifiers.iter().enumerate() {
-            let node = (n_acc + i) as u32;
-            match ident.kind {
-                IdType::UnionId => {
-                    facts
-                        .entry(node)
-                        .or_default()
-                        .unions
-                        .push((ident.scope, i as u32));
+        let mut uf = UnionFind::new(n_acc + n_ident);
+        let mut facts = ComponentFacts::new(n_acc, &identifiers);
+        let statuses: Vec<LinkStatus> = evidence
+            .iter()
+            .map(|e| {
+                let i = e.identifier as usize;
+                if blocked[i] {
+                    return LinkStatus::Blocked;
                 }
-                IdType::Phone => facts.entry(node).or_default().phones = 1,
-                _ => {}
-            }
-        }
-        let mut statuses = Vec::with_capacity(evidence.len());
-        for e in &evidence {
-            let i = e.identifier as usize;
-            let status = if blocked[i] {
-                LinkStatus::Blocked
-            } else if degree[i] as usize > rules.hub_threshold {
-                LinkStatus::Hub
-            } else if shared[i] {
-                LinkStatus::SharedDevice
-            } else {
+                if degree[i] as usize > rules.hub_threshold {
+                    return LinkStatus::Hub;
+                }
+                if shared[i] {
+                    return LinkStatus::SharedDevice;
+                }
                 let ra = uf.find(e.account);
                 let rb = uf.find((n_acc + i) as u32);
                 if ra == rb {
-                    LinkStatus::Linked
-                } else {
-                    let fa = facts.get(&ra);
-                    let fb = facts.get(&rb);
-                    let conflict = match (fa, fb) {
-                        (Some(a), Some(b)) => {
-                            if a.unions
-                                .iter()
-                                .any(|&(p, u)| b.unions.iter().any(|&(q, v)| p == q && u != v))
-                            {
-                                Some(LinkStatus::UniqueUnionId)
-                            } else if (a.phones + b.phones) as usize > rules.max_phones {
-                                Some(LinkStatus::MaxPhones)
-                            } else {
-                                None
-                            }
-                        }
-                        _ => None,
-                    };
-                    match conflict {
-                        Some(rule) => rule,
-                        None => {
-                            let (root, gone) = uf.union_roots(ra, rb);
-                            if let Some(g) = facts.remove(&gone) {
-                                let f = facts.entry(root).or_default();
-                                f.phones += g.phones;
-                                for u in g.unions {
-                                    if !f.unions.contains(&u) {
-                                        f.unions.push(u);
-                                    }
-                                }
-                            }
-                            LinkStatus::Linked
-                        }
-                    }
+                    return LinkStatus::Linked;
                 }
-            };
-            statuses.push(status);
-        }
-
-        // Components of accounts, anchors first (earliest seen, ties by key).
-        let mut by_anchor: Vec<u32> = (0..n_acc as u32).collect();
-        by_anchor
-            .sort_unstable_by_key(|&a| (accounts[a as usize].first_seen, account_rank[a as usize]));
-        let mut person_of_root: HashMap<u32, u32> = HashMap::new();
-        let mut members: Vec<Vec<u32>> = Vec::new();
-        let mut person_of = vec![0u32; n_acc];
-        for &a in &by_anchor {
-            let root = uf.find(a);
-            let p = *person_of_root.entry(root).or_insert_with(|| {
-                members.push(Vec::new());
-                (members.len() - 1) as u32
-            });
-            members[p as usize].push(a);
-            person_of[a as usize] = p;
-        }
-        let identifier_person = (0..identifiers.len())
-            .map(|i| person_of_root.get(&uf.find((n_acc + i) as u32)).copied())
-            .collect();
-        let persons = members
-            .iter()
-            .map(|m| {
-                let acc = &accounts[m[0] as usize];
-                let (p, s, id) = account_key(&strings, acc);
-                person_id_of(p, s, id)
+                if let Some(rule) = facts.conflict(ra, rb, &identifiers, rules.max_phones) {
+                    return rule;
+                }
+                let (root, gone) = uf.union_roots(ra, rb);
+                facts.merge(root, gone);
+                LinkStatus::Linked
             })
             .collect();
-        let mut account_order = vec![0u32; n_acc];
-        for (a, &r) in account_rank.iter().enumerate() {
-            account_order[r as usize] = a as u32;
+        drop(facts);
+
+        // Persons: components of accounts, anchors first (earliest seen, ties by key).
+        let by_anchor = parallel::sort(
+            threads,
+            accounts
+                .iter()
+                .zip(&account_rank)
+                .map(|(acc, &r)| (acc.first_seen, r))
+                .collect(),
+        );
+        let mut person_of_root = vec![NONE; n_acc + n_ident];
+        let mut person_of = vec![0u32; n_acc];
+        let mut anchors: Vec<u32> = Vec::new();
+        let mut sizes: Vec<u32> = Vec::new();
+        for &(_, r) in &by_anchor {
+            let a = account_order[r as usize];
+            let root = uf.find(a) as usize;
+            if person_of_root[root] == NONE {
+                person_of_root[root] = anchors.len() as u32;
+                anchors.push(a);
+                sizes.push(0);
+            }
+            let p = person_of_root[root];
+            person_of[a as usize] = p;
+            sizes[p as usize] += 1;
         }
+        let mut member_starts = Vec::with_capacity(anchors.len() + 1);
+        let mut next = Vec::with_capacity(anchors.len());
+        let mut total = 0u32;
+        for s in sizes {
+            member_starts.push(total);
+            next.push(total);
+            total += s;
+        }
+        member_starts.push(total);
+        let mut member_list = vec![0u32; n_acc];
+        for &(_, r) in &by_anchor {
+            let a = account_order[r as usize];
+            let slot = &mut next[person_of[a as usize] as usize];
+            member_list[*slot as usize] = a;
+            *slot += 1;
+        }
+        let identifier_person = (0..n_ident)
+            .map(|i| {
+                let p = person_of_root[uf.find((n_acc + i) as u32) as usize];
+                (p != NONE).then_some(p)
+            })
+            .collect();
+        let persons = parallel::map(threads, anchors.len(), |p| {
+            let a = anchors[p];
+            let acc = &accounts[a as usize];
+            person_id_of(
+                names.get(acc.platform),
+                names.get(acc.scope),
+                account_ids.text(a),
+            )
+        });
         Graph {
-            strings,
+            names,
+            scope_ids,
+            account_ids,
+            identifier_values,
             accounts,
             account_order,
             identifiers,
@@ -535,7 +711,8 @@ impl Graph {
             degree,
             person_of,
             persons,
-            members,
+            member_list,
+            member_starts,
             identifier_person,
             redirects: Vec::new(),
         }
@@ -562,19 +739,15 @@ impl Graph {
                 .or_insert(cand);
         }
         // Which new person holds each old anchor.
-        let index: HashMap<(&str, &str, &str), u32> = (0..self.accounts.len() as u32)
-            .map(|a| (self.account_key(a), a))
-            .collect();
         let mut claims: HashMap<u32, Vec<(i64, &str)>> = HashMap::new();
-        for (person, (first, key)) in &anchors {
-            if let Some(&acc) = index.get(key) {
+        for (person, (first, (p, s, a))) in &anchors {
+            if let Some(acc) = self.find_account(p, s, a) {
                 claims
                     .entry(self.person_of[acc as usize])
                     .or_default()
                     .push((*first, person));
             }
         }
-        drop(index);
         let mut claims: Vec<(u32, Vec<(i64, &str)>)> = claims.into_iter().collect();
         claims.sort_unstable_by_key(|c| c.0);
         for (person, mut old) in claims {
@@ -596,9 +769,10 @@ mod tests {
     type Row<'a> = (&'a str, &'a str, &'a str, i64, IdType, &'a str);
 
     fn build(rows: &[Row]) -> Graph {
-        let mut b = GraphBuilder::default();
+        let mut b = GraphBuilder::new(2);
         for &(p, s, a, ts, kind, value) in rows {
-            let acc = b.account(p, s, a, ts, ts);
+            let scope = b.scope(p, s);
+            let acc = b.account(scope, a, ts, ts);
             b.evidence(acc, kind, value, ts);
         }
         b.resolve(&IdentityRules::default())
@@ -636,7 +810,12 @@ mod tests {
         .iter()
         .map(|(g, t)| (*g, t.to_string()))
         .collect();
-        let ranks = canonical_ranks(keys.len(), |i| (keys[i].0, keys[i].1.as_str()));
+        // Interner groups numbered against their order: group 1 ranks first.
+        let mut items = Interner::default();
+        for (g, text) in &keys {
+            items.intern(1 - u32::from(*g), text);
+        }
+        let ranks = canonical_ranks(&items, &[1, 0]);
         let mut expected: Vec<usize> = (0..keys.len()).collect();
         expected.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
         for (r, &i) in expected.iter().enumerate() {

@@ -6,11 +6,16 @@
 //! [`graph::Graph`].
 
 pub mod graph;
+mod interner;
+mod parallel;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{
+    Array, AsArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    TimestampMillisecondArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit, TimestampMillisecondType};
 use datafusion::catalog::{Session, TableProvider};
@@ -20,9 +25,10 @@ use datafusion::common::{
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::provider_as_source;
 use datafusion::error::Result;
-use datafusion::functions_aggregate::expr_fn::{max, min};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder, TableType, col};
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
+use futures::StreamExt;
 use regex::RegexSet;
 
 use graph::{Graph, GraphBuilder, IdType, PreviousMap};
@@ -159,29 +165,19 @@ pub(crate) async fn lookup(
     schema.table(&reference.table).await
 }
 
-/// Plans and runs `SELECT <group>, min(ts), max(ts) FROM table GROUP BY <group>` (or a
-/// plain projection when `ts` is `None`).
-async fn read(
+/// Plans and starts `SELECT <columns> FROM table WHERE account_id IS NOT NULL`.
+async fn scan(
     session: &dyn Session,
     name: &str,
     provider: Arc<dyn TableProvider>,
-    group: &[&str],
-    ts: Option<&str>,
-) -> Result<Vec<RecordBatch>> {
-    let mut plan = LogicalPlanBuilder::scan(name, provider_as_source(provider), None)?
-        .filter(col("account_id").is_not_null())?;
-    plan = match ts {
-        Some(ts) => plan.aggregate(
-            group.iter().map(|c| col(*c)).collect::<Vec<_>>(),
-            vec![
-                min(col(ts)).alias("first_ts"),
-                max(col(ts)).alias("last_ts"),
-            ],
-        )?,
-        None => plan.project(group.iter().map(|c| col(*c)).collect::<Vec<Expr>>())?,
-    };
-    let physical = session.create_physical_plan(&plan.build()?).await?;
-    collect(physical, session.task_ctx()).await
+    columns: &[&str],
+) -> Result<SendableRecordBatchStream> {
+    let plan = LogicalPlanBuilder::scan(name, provider_as_source(provider), None)?
+        .filter(col("account_id").is_not_null())?
+        .project(columns.iter().map(|c| col(*c)).collect::<Vec<Expr>>())?
+        .build()?;
+    let physical = session.create_physical_plan(&plan).await?;
+    execute_stream(physical, session.task_ctx())
 }
 
 /// A table argument, with its columns checked.
@@ -210,15 +206,130 @@ async fn table_arg(
     Ok(provider)
 }
 
-fn strings(batch: &RecordBatch, i: usize) -> Result<Arc<dyn Array>> {
-    Ok(cast(batch.column(i), &DataType::Utf8)?)
+/// A text column read in place (Utf8, LargeUtf8 or Utf8View; other types are cast).
+enum Text {
+    Utf8(StringArray),
+    Large(LargeStringArray),
+    View(StringViewArray),
 }
 
-fn millis(batch: &RecordBatch, i: usize) -> Result<Arc<dyn Array>> {
-    Ok(cast(
-        batch.column(i),
-        &DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-    )?)
+impl Text {
+    fn of(batch: &RecordBatch, i: usize) -> Result<Self> {
+        let a = batch.column(i);
+        Ok(match a.data_type() {
+            DataType::Utf8 => Self::Utf8(a.as_string::<i32>().clone()),
+            DataType::LargeUtf8 => Self::Large(a.as_string::<i64>().clone()),
+            DataType::Utf8View => Self::View(a.as_string_view().clone()),
+            _ => Self::View(cast(a, &DataType::Utf8View)?.as_string_view().clone()),
+        })
+    }
+
+    fn get(&self, row: usize) -> Option<&str> {
+        match self {
+            Self::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
+            Self::Large(a) => a.is_valid(row).then(|| a.value(row)),
+            Self::View(a) => a.is_valid(row).then(|| a.value(row)),
+        }
+    }
+}
+
+/// A timestamp column as epoch milliseconds.
+struct Millis(TimestampMillisecondArray);
+
+impl Millis {
+    fn of(batch: &RecordBatch, i: usize) -> Result<Self> {
+        let a = cast(
+            batch.column(i),
+            &DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+        )?;
+        Ok(Self(a.as_primitive::<TimestampMillisecondType>().clone()))
+    }
+
+    fn get(&self, row: usize) -> Option<i64> {
+        self.0.is_valid(row).then(|| self.0.value(row))
+    }
+}
+
+/// The `(platform, account_scope)` of consecutive rows, looked up once per change.
+#[derive(Default)]
+struct LastScope<'a>(Option<(&'a str, &'a str, Option<u32>)>);
+
+impl<'a> LastScope<'a> {
+    fn get(
+        &mut self,
+        platform: &'a str,
+        scope: &'a str,
+        lookup: impl FnOnce() -> Option<u32>,
+    ) -> Option<u32> {
+        match self.0 {
+            Some((p, s, g)) if p == platform && s == scope => g,
+            _ => {
+                let g = lookup();
+                self.0 = Some((platform, scope, g));
+                g
+            }
+        }
+    }
+}
+
+/// Adds a batch of `SOURCE_COLUMNS` rows: accounts and their identifiers.
+fn add_events(b: &mut GraphBuilder, batch: &RecordBatch) -> Result<()> {
+    let text = |i| Text::of(batch, i);
+    let (platform, scope, account) = (text(0)?, text(1)?, text(2)?);
+    let ts = Millis::of(batch, 3)?;
+    let ids = [
+        (text(4)?, IdType::UnionId),
+        (text(5)?, IdType::Phone),
+        (text(6)?, IdType::Device),
+    ];
+    let mut last = LastScope::default();
+    for row in 0..batch.num_rows() {
+        let (Some(p), Some(id)) = (platform.get(row), account.get(row)) else {
+            continue;
+        };
+        let s = scope.get(row).unwrap_or("");
+        let Some(group) = last.get(p, s, || Some(b.scope(p, s))) else {
+            continue;
+        };
+        let (first, last_seen) = ts.get(row).map_or((i64::MAX, i64::MIN), |t| (t, t));
+        let a = b.account(group, id, first, last_seen);
+        for (column, kind) in &ids {
+            if let Some(value) = column.get(row) {
+                b.evidence(a, *kind, value, first);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds a batch of `MEMBER_COLUMNS` rows: phone and member links of known accounts.
+fn add_members(b: &mut GraphBuilder, batch: &RecordBatch) -> Result<()> {
+    let text = |i| Text::of(batch, i);
+    let (member, phone, platform, scope, account) =
+        (text(0)?, text(1)?, text(2)?, text(3)?, text(4)?);
+    let bound = Millis::of(batch, 5)?;
+    let mut last = LastScope::default();
+    for row in 0..batch.num_rows() {
+        let (Some(p), Some(id)) = (platform.get(row), account.get(row)) else {
+            continue;
+        };
+        let s = scope.get(row).unwrap_or("");
+        // Only accounts of the source: a bound account never seen is not output.
+        let Some(a) = last
+            .get(p, s, || b.find_scope(p, s))
+            .and_then(|group| b.find_account(group, id))
+        else {
+            continue;
+        };
+        let ts = bound.get(row).unwrap_or(i64::MAX);
+        if let Some(value) = phone.get(row) {
+            b.evidence(a, IdType::Phone, value, ts);
+        }
+        if let Some(value) = member.get(row) {
+            b.evidence(a, IdType::Member, value, ts);
+        }
+    }
+    Ok(())
 }
 
 /// Reads `source` (and `members`, and the previous map) through the session and resolves.
@@ -238,50 +349,10 @@ pub async fn resolve(
         Some(name) => Some(table_arg(session, function, 2, name, &PREVIOUS_COLUMNS).await?),
         None => None,
     };
-    let mut b = GraphBuilder::default();
-    let batches = read(
-        session,
-        source,
-        provider,
-        &SOURCE_COLUMNS[..3]
-            .iter()
-            .chain(&SOURCE_COLUMNS[4..])
-            .copied()
-            .collect::<Vec<_>>(),
-        Some("event_ts"),
-    )
-    .await?;
-    for batch in &batches {
-        let cols: Vec<Arc<dyn Array>> = (0..6).map(|i| strings(batch, i)).collect::<Result<_>>()?;
-        let cols: Vec<_> = cols.iter().map(|c| c.as_string::<i32>()).collect();
-        let first = millis(batch, 6)?;
-        let last = millis(batch, 7)?;
-        let first = first.as_primitive::<TimestampMillisecondType>();
-        let last = last.as_primitive::<TimestampMillisecondType>();
-        for row in 0..batch.num_rows() {
-            if cols[0].is_null(row) || cols[2].is_null(row) {
-                continue;
-            }
-            let (f, l) = match (first.is_valid(row), last.is_valid(row)) {
-                (true, true) => (first.value(row), last.value(row)),
-                _ => (i64::MAX, i64::MIN),
-            };
-            let scope = if cols[1].is_null(row) {
-                ""
-            } else {
-                cols[1].value(row)
-            };
-            let a = b.account(cols[0].value(row), scope, cols[2].value(row), f, l);
-            for (c, kind) in [
-                (3, IdType::UnionId),
-                (4, IdType::Phone),
-                (5, IdType::Device),
-            ] {
-                if cols[c].is_valid(row) {
-                    b.evidence(a, kind, cols[c].value(row), f);
-                }
-            }
-        }
+    let mut b = GraphBuilder::new(session.config().target_partitions());
+    let mut rows = scan(session, source, provider, &SOURCE_COLUMNS).await?;
+    while let Some(batch) = rows.next().await {
+        add_events(&mut b, &batch?)?;
     }
     let members = &rules.options.members_table;
     let members_provider = if members.is_empty() || members == source {
@@ -290,94 +361,46 @@ pub async fn resolve(
         lookup(session, members).await?
     };
     if let Some(m) = members_provider {
-        {
-            let has_all = MEMBER_COLUMNS
-                .iter()
-                .all(|c| m.schema().field_with_name(c).is_ok());
-            if !has_all {
-                return plan_err!(
-                    "{function}: the members table '{members}' lacks one of the columns {}",
-                    MEMBER_COLUMNS.join(", ")
-                );
-            }
-            let group = [
-                "platform",
-                "account_scope",
-                "account_id",
-                "phone_key",
-                "member_id",
-            ];
-            for batch in read(session, members, m, &group, Some("bound_at")).await? {
-                let cols: Vec<Arc<dyn Array>> =
-                    (0..5).map(|i| strings(&batch, i)).collect::<Result<_>>()?;
-                let cols: Vec<_> = cols.iter().map(|c| c.as_string::<i32>()).collect();
-                let first = millis(&batch, 5)?;
-                let first = first.as_primitive::<TimestampMillisecondType>();
-                for row in 0..batch.num_rows() {
-                    if cols[0].is_null(row) || cols[2].is_null(row) {
-                        continue;
-                    }
-                    let scope = if cols[1].is_null(row) {
-                        ""
-                    } else {
-                        cols[1].value(row)
-                    };
-                    // Only accounts of the source: a bound account never seen is not output.
-                    let Some(a) = b.existing_account(cols[0].value(row), scope, cols[2].value(row))
-                    else {
-                        continue;
-                    };
-                    let ts = if first.is_valid(row) {
-                        first.value(row)
-                    } else {
-                        i64::MAX
-                    };
-                    if cols[3].is_valid(row) {
-                        b.evidence(a, IdType::Phone, cols[3].value(row), ts);
-                    }
-                    if cols[4].is_valid(row) {
-                        b.evidence(a, IdType::Member, cols[4].value(row), ts);
-                    }
-                }
-            }
+        let has_all = MEMBER_COLUMNS
+            .iter()
+            .all(|c| m.schema().field_with_name(c).is_ok());
+        if !has_all {
+            return plan_err!(
+                "{function}: the members table '{members}' lacks one of the columns {}",
+                MEMBER_COLUMNS.join(", ")
+            );
+        }
+        let mut rows = scan(session, members, m, &MEMBER_COLUMNS).await?;
+        while let Some(batch) = rows.next().await {
+            add_members(&mut b, &batch?)?;
         }
     }
     let mut graph = b.resolve(rules);
     if let (Some(name), Some(p)) = (previous, previous_provider) {
         let mut prev = PreviousMap::default();
-        for batch in read(session, name, p, &PREVIOUS_COLUMNS, None).await? {
-            let cols: Vec<Arc<dyn Array>> =
-                (0..4).map(|i| strings(&batch, i)).collect::<Result<_>>()?;
-            let cols: Vec<_> = cols.iter().map(|c| c.as_string::<i32>()).collect();
-            let first = millis(&batch, 4)?;
-            let first = first.as_primitive::<TimestampMillisecondType>();
+        let mut rows = scan(session, name, p, &PREVIOUS_COLUMNS).await?;
+        while let Some(batch) = rows.next().await {
+            let batch = batch?;
+            let text = |i| Text::of(&batch, i);
+            let (platform, scope, account, person) = (text(0)?, text(1)?, text(2)?, text(3)?);
+            let first = Millis::of(&batch, 4)?;
             for row in 0..batch.num_rows() {
-                if (0..4).any(|c| c != 1 && cols[c].is_null(row)) {
+                let (Some(p), Some(id), Some(person)) =
+                    (platform.get(row), account.get(row), person.get(row))
+                else {
                     continue;
-                }
-                let scope = if cols[1].is_null(row) {
-                    ""
-                } else {
-                    cols[1].value(row)
                 };
-                let ts = if first.is_valid(row) {
-                    first.value(row)
-                } else {
-                    i64::MAX
-                };
-                prev.push(
-                    cols[0].value(row),
-                    scope,
-                    cols[2].value(row),
-                    cols[3].value(row),
-                    ts,
-                );
+                let s = scope.get(row).unwrap_or("");
+                prev.push(p, s, id, person, first.get(row).unwrap_or(i64::MAX));
             }
         }
         graph.carry_over(&prev);
     }
     Ok(graph)
 }
+
+/// Results with at least this many rows are scanned in parallel.
+const PARALLEL_ROWS: usize = 1 << 16;
 
 /// What a table function makes of a resolved graph.
 pub type Render = Arc<dyn Fn(&Graph) -> Result<RecordBatch> + Send + Sync>;
@@ -429,9 +452,24 @@ impl TableProvider for IdentityTable {
         )
         .await?;
         let batch = (self.render)(&graph)?;
+        drop(graph);
         let _ = project_schema(&self.schema, projection)?;
+        // Large results: one slice per partition (no copy), read in parallel (then in no
+        // particular order without ORDER BY); small ones stay one partition, in order.
+        let rows = batch.num_rows();
+        let parts = match rows {
+            0..PARALLEL_ROWS => 1,
+            _ => state.config().target_partitions().max(1),
+        };
+        let chunk = rows.div_ceil(parts).max(1);
+        let partitions: Vec<Vec<RecordBatch>> = (0..parts)
+            .map(|k| {
+                let start = (k * chunk).min(rows);
+                vec![batch.slice(start, chunk.min(rows - start))]
+            })
+            .collect();
         Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
+            &partitions,
             Arc::clone(&self.schema),
             projection.cloned(),
         )?)

@@ -101,7 +101,7 @@ fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
         cols[7].append_option(rule);
         cols[8].append_option(other);
     };
-    for (k, &a) in graph.members[person].iter().enumerate() {
+    for (k, &a) in graph.members(person).iter().enumerate() {
         row(
             &mut cols,
             "account",
@@ -124,7 +124,7 @@ fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
             &mut cols,
             "evidence",
             e.account,
-            Some((ident.kind.name(), &ident.value)),
+            Some((ident.kind.name(), graph.identifier_value(e.identifier))),
             Some(status.name()),
             other,
         );

@@ -70,8 +70,8 @@ fn render(graph: &Graph) -> Result<RecordBatch> {
     push("total", "identifiers", graph.identifiers.len());
     push("total", "evidence", graph.evidence.len());
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
-    for m in &graph.members {
-        *sizes.entry(m.len()).or_default() += 1;
+    for p in 0..graph.persons.len() {
+        *sizes.entry(graph.members(p).len()).or_default() += 1;
     }
     for (size, count) in sizes {
         push("component_size", &size.to_string(), count);
@@ -93,7 +93,10 @@ fn render(graph: &Graph) -> Result<RecordBatch> {
             _ => ident.kind.name().to_string(),
         };
         flagged.insert(
-            (section, format!("{scope}:{}", ident.value)),
+            (
+                section,
+                format!("{scope}:{}", graph.identifier_value(e.identifier)),
+            ),
             graph.degree[e.identifier as usize] as usize,
         );
     }

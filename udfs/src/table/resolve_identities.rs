@@ -33,7 +33,8 @@ const NAME: &str = "resolve_identities";
     a person and a merge keeps the older id. With `previous_map` (a table with `platform, \
     account_scope, account_id, person_id, first_seen`, e.g. an earlier output), ids carry \
     over: a person holding an old person's anchor account keeps the old id, the oldest \
-    when several merged.",
+    when several merged. Rows come in account key order up to 65,535 accounts; larger \
+    results are read in parallel, so use `ORDER BY` when the order matters.",
     syntax_example = "resolve_identities('source' [, 'previous_map'])",
     sql_example = r#"```sql
 > SELECT count(DISTINCT person_id) AS persons, count(*) AS accounts
