@@ -6,12 +6,14 @@
 //! cargo bench --bench identity -- prepare PERSONS DAYS DIR   # generate + export
 //! cargo bench --bench identity -- rows DIR                   # resolve the exported rows
 //! cargo bench --bench identity -- events DIR                 # resolve from the raw events
+//! cargo bench --bench identity -- accuracy PERSONS DAYS NOISE DIR  # P/R against the truth
 //! ```
 //! Run each mode in its own process: peak RSS (VmHWM) is per process.
 
 use std::path::Path;
 use std::time::Instant;
 
+use datafusion::arrow::array::AsArray;
 use plinkdb::{Config, Engine};
 
 fn peak_rss_mib() -> f64 {
@@ -116,10 +118,69 @@ async fn main() -> plinkdb::Result<()> {
                 peak_rss_mib()
             );
         }
+        ["accuracy", persons, days, noise, dir] => {
+            let dir = Path::new(dir);
+            let config = plinkdb_datasets::GenConfig {
+                persons: persons.parse().unwrap_or(10_000),
+                days: days.parse().unwrap_or(7),
+                seed: 42,
+                identity_noise: noise.parse().unwrap_or(1.0),
+                ..Default::default()
+            };
+            if !dir.join("truth").exists() {
+                plinkdb_datasets::generate(&config, dir, false, &|_| {})
+                    .map_err(|e| plinkdb::Error::Usage(e.to_string()))?;
+            }
+            let engine = Engine::open(Config::with_data_root(dir.to_string_lossy())).await?;
+            let t = Instant::now();
+            engine
+                .query(
+                    "CREATE TABLE labels AS SELECT r.person_id AS p, t.person_id AS t \
+                     FROM resolve_identities('events') r JOIN truth.accounts t \
+                     USING (platform, account_scope, account_id)",
+                )
+                .await?;
+            let secs = t.elapsed().as_secs_f64();
+            // Pairwise over account pairs: true positives are pairs in one predicted and
+            // one true person.
+            let counts = engine
+                .query(
+                    "WITH c AS (SELECT count(*) AS n FROM labels GROUP BY p, t), \
+                     pp AS (SELECT count(*) AS n FROM labels GROUP BY p), \
+                     tt AS (SELECT count(*) AS n FROM labels GROUP BY t) \
+                     SELECT (SELECT sum(n * (n - 1) / 2) FROM c) AS tp, \
+                     (SELECT sum(n * (n - 1) / 2) FROM pp) AS predicted, \
+                     (SELECT sum(n * (n - 1) / 2) FROM tt) AS truth, \
+                     (SELECT count(*) FROM labels) AS accounts, \
+                     (SELECT count(DISTINCT p) FROM labels) AS persons_found, \
+                     (SELECT count(DISTINCT t) FROM labels) AS persons_true",
+                )
+                .await?;
+            let col = |i: usize| {
+                counts[0]
+                    .column(i)
+                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                    .value(0) as f64
+            };
+            let (tp, predicted, truth) = (col(0), col(1), col(2));
+            println!(
+                "accuracy persons={persons} days={days} noise={noise}: precision {:.5} recall \
+                 {:.5} ({} accounts, {} persons found, {} true; resolved in {secs:.2}s)",
+                if predicted == 0.0 {
+                    1.0
+                } else {
+                    tp / predicted
+                },
+                if truth == 0.0 { 1.0 } else { tp / truth },
+                col(3),
+                col(4),
+                col(5),
+            );
+        }
         _ => {
             println!(
                 "usage: cargo bench --bench identity -- prepare PERSONS DAYS DIR | rows DIR | \
-                 events DIR"
+                 events DIR | accuracy PERSONS DAYS NOISE DIR"
             );
         }
     }

@@ -45,7 +45,7 @@ pub const MAX_PERSONS: u64 = 50_000_000;
 pub const MAX_DAYS: u32 = 3660;
 
 /// What to generate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GenConfig {
     /// Number of simulated persons (1..=50,000,000).
     pub persons: u64,
@@ -59,6 +59,10 @@ pub struct GenConfig {
     pub phone_key: Vec<u8>,
     /// Worker threads; 0 = available parallelism. Does not change the output.
     pub threads: usize,
+    /// Multiplier of the identity noise (0..=10; 1 = the default mix): the share of
+    /// device rows with a junk device id, of persons in households and of their
+    /// sessions on the family tablet.
+    pub identity_noise: f64,
 }
 
 impl Default for GenConfig {
@@ -70,6 +74,7 @@ impl Default for GenConfig {
             start_date: (2026, 10, 1),
             phone_key: DEMO_PHONE_KEY.to_vec(),
             threads: 0,
+            identity_noise: 1.0,
         }
     }
 }
@@ -103,6 +108,12 @@ impl GenConfig {
         }
         if self.phone_key.is_empty() {
             return bad("the phone HMAC key must not be empty".to_string());
+        }
+        if !(0.0..=10.0).contains(&self.identity_noise) {
+            return bad(format!(
+                "--identity-noise must be between 0 and 10, got {}",
+                self.identity_noise
+            ));
         }
         if self.threads > 1024 {
             return bad(format!(

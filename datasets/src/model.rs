@@ -235,7 +235,7 @@ pub fn build_population(w: &World, chunk: u64, first: u64, count: u64) -> Popula
     let mut households = Vec::new();
     let mut i = 0u64;
     while i < count {
-        if hrng.chance(HOUSEHOLD_START) {
+        if hrng.chance((HOUSEHOLD_START * w.identity_noise).min(0.5)) {
             let size = [2u64, 3, 4][hrng.weighted(&[60, 30, 10])].min(count - i);
             if size >= 2 {
                 let h = households.len() as u32;

@@ -156,7 +156,11 @@ impl DaySim<'_> {
         let show = &w.shows[day][plat as usize][slot_of_hour(hour as u32)];
         let device: Option<&str> = if acct.carries_device() {
             match p.household.map(|h| &self.households[h as usize]) {
-                Some(h) if !forced && h.tablet == acct && r.chance(TABLET_SHARE) => {
+                Some(h)
+                    if !forced
+                        && h.tablet == acct
+                        && r.chance((TABLET_SHARE * w.identity_noise).min(1.0)) =>
+                {
                     Some(h.device.as_str())
                 }
                 _ => p.device.as_deref(),
@@ -268,6 +272,7 @@ impl DaySim<'_> {
             DUP_RATE_OTHER
         };
         let account_id = p.accounts[acct as usize].as_deref().unwrap_or_default();
+        let junk_rate = (JUNK_ROW_RATE * w.identity_noise).min(1.0 - NULL_DEVICE_RATE);
         for i in 0..self.scratch.events.len() {
             let e = self.scratch.events[i];
             let code = next_code(p, st);
@@ -276,11 +281,11 @@ impl DaySim<'_> {
             let row_device = match device {
                 Some(d) => {
                     let x = r.f64();
-                    if x < JUNK_ROW_RATE {
+                    if x < junk_rate {
                         let j = r.below(JUNK_DEVICE_IDS.len() as u64) as usize;
                         st.junk_seen |= 1 << j;
                         Some(JUNK_DEVICE_IDS[j])
-                    } else if x < JUNK_ROW_RATE + NULL_DEVICE_RATE {
+                    } else if x < junk_rate + NULL_DEVICE_RATE {
                         None
                     } else {
                         Some(d)

@@ -72,6 +72,8 @@ pub struct World {
     pub campaigns: Vec<[Option<Campaign>; 4]>,
     /// Key of the phone HMAC.
     pub phone_key: Vec<u8>,
+    /// [`GenConfig::identity_noise`].
+    pub identity_noise: f64,
 }
 
 impl World {
@@ -121,6 +123,7 @@ impl World {
             shows,
             campaigns,
             phone_key: cfg.phone_key.clone(),
+            identity_noise: cfg.identity_noise,
         }
     }
 

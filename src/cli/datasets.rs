@@ -38,6 +38,10 @@ pub struct GenerateArgs {
     /// Worker threads (default: all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Identity noise multiplier, 0..=10: junk device ids, households, family-tablet
+    /// sessions (1 = the default mix).
+    #[arg(long, default_value_t = 1.0)]
+    pub identity_noise: f64,
 }
 
 pub fn run(command: DatasetsCommand) -> Result<()> {
@@ -60,6 +64,7 @@ pub fn run(command: DatasetsCommand) -> Result<()> {
         start_date,
         phone_key,
         threads: args.threads,
+        identity_noise: args.identity_noise,
     };
     let bar = progress::bar(args.persons, "persons");
     let started = Instant::now();
