@@ -3,7 +3,8 @@
 //! ClickHouse's `windowFunnel` scan.
 //!
 //! Each accepted row adds one `(ts, step)` event per true condition (`step` is 1-based);
-//! under `strict_order` a row matching nothing adds `(ts, 0)`. Rows with a NULL in any
+//! under `strict_order` a row matching nothing adds `(ts, 0)`. Exclusion conditions
+//! (`exclude:A-B`) are the last ones, so their events carry steps above the funnel's. Rows with a NULL in any
 //! argument are skipped, as in ClickHouse. Finalising sorts by `(ts, step)` and runs one
 //! linear scan, so the answer does not depend on arrival order or on how partial states
 //! were split across partitions.
@@ -118,6 +119,9 @@ pub(crate) fn coerce(function: &str, types: &[DataType]) -> Result<Vec<DataType>
         .collect())
 }
 
+/// Most exclusion steps one call may have.
+pub(crate) const MAX_EXCLUSIONS: usize = 4;
+
 /// Funnel options, from the mode string.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Modes {
@@ -126,6 +130,10 @@ pub(crate) struct Modes {
     pub increase: bool,
     pub reentry: bool,
     pub once: bool,
+    /// `exclude:A-B` words in order: the i-th takes the i-th of the trailing exclusion
+    /// conditions; `(A, B)` are 1-based steps, `A < B`.
+    exclusions: [(u8, u8); MAX_EXCLUSIONS],
+    n_exclusions: u8,
 }
 
 impl Modes {
@@ -145,11 +153,12 @@ impl Modes {
                 }
                 "allow_reentry" => modes.reentry = true,
                 "strict_once" => modes.once = true,
+                w if w.starts_with("exclude:") => modes.add_exclusion(function, w)?,
                 other => {
                     return plan_err!(
                         "{function}: argument 2 (mode): unknown mode '{other}'; expected a \
                          comma-separated list of strict_deduplication, strict_order, \
-                         strict_increase, strict_once, allow_reentry"
+                         strict_increase, strict_once, allow_reentry, exclude:A-B"
                     );
                 }
             }
@@ -163,7 +172,40 @@ impl Modes {
         if modes.reentry && !modes.order {
             return plan_err!("{function}: argument 2 (mode): allow_reentry requires strict_order");
         }
+        if modes.once && modes.n_exclusions > 0 {
+            return plan_err!(
+                "{function}: argument 2 (mode): strict_once combined with exclude:A-B is not \
+                 supported yet"
+            );
+        }
         Ok(modes)
+    }
+
+    /// Parses `exclude:A-B` (1-based steps, `A < B`).
+    fn add_exclusion(&mut self, function: &str, word: &str) -> Result<()> {
+        let range = word.trim_start_matches("exclude:");
+        let parsed = range
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse::<u8>().ok()?, b.trim().parse::<u8>().ok()?)));
+        let Some((a, b)) = parsed.filter(|&(a, b)| a >= 1 && a < b) else {
+            return plan_err!(
+                "{function}: argument 2 (mode): '{word}' must be exclude:A-B with steps \
+                 1 <= A < B, e.g. exclude:1-2"
+            );
+        };
+        if usize::from(self.n_exclusions) == MAX_EXCLUSIONS {
+            return plan_err!(
+                "{function}: argument 2 (mode): at most {MAX_EXCLUSIONS} exclude:A-B steps"
+            );
+        }
+        self.exclusions[usize::from(self.n_exclusions)] = (a, b);
+        self.n_exclusions += 1;
+        Ok(())
+    }
+
+    /// The exclusion steps, in the order of their trailing conditions.
+    pub(crate) fn exclusions(&self) -> &[(u8, u8)] {
+        &self.exclusions[..usize::from(self.n_exclusions)]
     }
 }
 
@@ -216,7 +258,7 @@ impl Params {
             .iter()
             .map(|f| f.data_type().clone())
             .collect();
-        let layout = layout(function, &types)?;
+        let mut layout = layout(function, &types)?;
         let ts_type = types[layout.ts_pos].clone();
         let modes = if layout.has_mode {
             match literal(function, args, 1, "mode")? {
@@ -231,6 +273,27 @@ impl Params {
         } else {
             Modes::default()
         };
+        // The last conditions are the exclusion events, one per exclude:A-B.
+        let excluded = modes.exclusions().len();
+        if excluded > 0 {
+            if excluded >= layout.steps {
+                return plan_err!(
+                    "{function}: argument 2 (mode): {excluded} exclude:A-B step(s) take the \
+                     last {excluded} condition(s), which leaves no funnel step"
+                );
+            }
+            layout.steps -= excluded;
+            for &(a, b) in modes.exclusions() {
+                if usize::from(b) > layout.steps {
+                    return plan_err!(
+                        "{function}: argument 2 (mode): exclude:{a}-{b} names step {b}, but \
+                         the funnel has {} steps (the last {excluded} condition(s) are \
+                         exclusions)",
+                        layout.steps
+                    );
+                }
+            }
+        }
         let window_value = literal(function, args, 0, "window")?;
         let unit_nanos = match &ts_type {
             DataType::Timestamp(unit, _) => Some(nanos_per_unit(*unit)),
@@ -320,7 +383,7 @@ pub(crate) fn scan(
     if events.is_empty() {
         return out;
     }
-    if !modes.order && steps == 1 && !want_times {
+    if !modes.order && steps == 1 && !want_times && modes.exclusions().is_empty() {
         out.level = 1;
         return out;
     }
@@ -351,6 +414,12 @@ pub(crate) fn scan(
         s
     };
     for &(ts, step) in events.iter() {
+        if step as usize > steps {
+            // An exclusion event (sorted after the steps of its timestamp).
+            let (a, b) = modes.exclusions()[step as usize - steps - 1];
+            void_chains(&mut slots, usize::from(a), usize::from(b));
+            continue;
+        }
         if step == 0 {
             // Only stored under strict_order: a row that matches no condition.
             if first_event {
@@ -399,6 +468,25 @@ pub(crate) fn scan(
         .rposition(|s| s.is_some())
         .map_or(0, |p| p + 1);
     finish(level, &chains)
+}
+
+/// An exclusion event between steps `a` and `b` (1-based): every chain whose last step
+/// is in `a..b` is void, at every level it reached (the slots of its earlier levels that
+/// hold the same start). Chains that already reached step `b` stand.
+fn void_chains(slots: &mut [Option<(i64, i64)>; MAX_STEPS], a: usize, b: usize) {
+    let mut void = [i64::MIN; MAX_STEPS];
+    let mut n = 0;
+    for slot in &mut slots[a - 1..b - 1] {
+        if let Some((first, _)) = slot.take() {
+            void[n] = first;
+            n += 1;
+        }
+    }
+    for slot in &mut slots[..a - 1] {
+        if slot.is_some_and(|(first, _)| void[..n].contains(&first)) {
+            *slot = None;
+        }
+    }
 }
 
 /// `strict_once`: the deepest chain in which every step comes from a different row.

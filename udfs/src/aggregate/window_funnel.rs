@@ -24,7 +24,13 @@ const NAME: &str = "window_funnel";
     `strict_increase` (each step strictly later than the previous one) and, with \
     `strict_order`, `allow_reentry` (a step that comes before its previous step is \
     skipped instead of stopping the scan, as in ClickHouse 26.9), and `strict_once` (a \
-    row fills at most one step of a chain; alone or with `strict_increase`).",
+    row fills at most one step of a chain; alone or with `strict_increase`). Beyond \
+    ClickHouse, PostHog-style exclusion steps: each `exclude:A-B` in the mode makes one of \
+    the LAST conditions (in the order of the words) an exclusion event instead of a step; \
+    such an event at or after a chain's step A and before its step B voids that chain at \
+    every level it reached (a later step-1 event can start a new one; chains that already \
+    reached step B stand). Equal timestamps: steps come first, so an exclusion at step A's \
+    time voids, one at step B's time does not. Not with `strict_once`.",
     syntax_example = "window_funnel(window, [mode,] ts, cond1, ..., condN)",
     sql_example = r#"```sql
 > SELECT window_funnel(INTERVAL '1 hour', ts, kind = 'view', kind = 'cart', kind = 'pay')
@@ -44,7 +50,8 @@ const NAME: &str = "window_funnel";
         name = "mode",
         description = "Optional constant string: `''` or a comma-separated list of \
         `strict_deduplication`, `strict_order`, `strict_increase`, `strict_once`, \
-        `allow_reentry`."
+        `allow_reentry`, and `exclude:A-B` (steps A < B; takes one trailing condition as \
+        the exclusion event)."
     ),
     argument(name = "ts", description = "Event time: TIMESTAMP or integer."),
     argument(
@@ -252,5 +259,44 @@ mod tests {
         assert!(Modes::parse("t", "strict").is_err());
         assert!(Modes::parse("t", "bogus").is_err());
         assert!(Modes::parse("t", " strict_order , strict_increase ").is_ok());
+    }
+
+    #[test]
+    fn exclusion_steps() {
+        // Steps 1..3, exclusion (tag 4) between steps 1 and 2.
+        let mode = "exclude:1-2";
+        // A x B C: x voids the chain; nothing after restarts it.
+        assert_eq!(level(&[(1, 1), (2, 4), (3, 2), (4, 3)], 3, 10, mode), 0);
+        // A B x C: x comes after step 2, outside 1-2.
+        assert_eq!(level(&[(1, 1), (2, 2), (3, 4), (4, 3)], 3, 10, mode), 3);
+        // A x A B C: a new step 1 after x starts a clean chain.
+        assert_eq!(
+            level(&[(1, 1), (2, 4), (3, 1), (4, 2), (5, 3)], 3, 10, mode),
+            3
+        );
+        // Equal timestamps: x at step 1's time voids, x at step 2's time does not.
+        assert_eq!(level(&[(1, 1), (1, 4), (2, 2)], 3, 10, mode), 0);
+        assert_eq!(level(&[(1, 1), (2, 2), (2, 4)], 3, 10, mode), 2);
+        // exclude:2-3: A B x C voids the chain at both levels; an older completed chain
+        // stands.
+        assert_eq!(
+            level(&[(1, 1), (2, 2), (3, 4), (4, 3)], 3, 10, "exclude:2-3"),
+            0
+        );
+        assert_eq!(
+            level(
+                &[(1, 1), (2, 2), (3, 3), (5, 2), (6, 4)],
+                3,
+                10,
+                "exclude:2-3"
+            ),
+            3
+        );
+        // Only exclusion events: level 0.
+        assert_eq!(level(&[(1, 3)], 2, 10, "exclude:1-2"), 0);
+        for bad in ["exclude:2-1", "exclude:0-1", "exclude:1", "exclude:a-b"] {
+            assert!(Modes::parse("t", bad).is_err(), "{bad}");
+        }
+        assert!(Modes::parse("t", "strict_once,exclude:1-2").is_err());
     }
 }
