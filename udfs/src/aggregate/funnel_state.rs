@@ -4,10 +4,10 @@
 //!
 //! Each accepted row adds one `(ts, step)` event per true condition (`step` is 1-based);
 //! under `strict_order` a row matching nothing adds `(ts, 0)`. Exclusion conditions
-//! (`exclude:A-B`) are the last ones, so their events carry steps above the funnel's. Rows with a NULL in any
-//! argument are skipped, as in ClickHouse. Finalising sorts by `(ts, step)` and runs one
-//! linear scan, so the answer does not depend on arrival order or on how partial states
-//! were split across partitions.
+//! (`exclude:A-B`) are the last ones, so their events carry steps above the funnel's.
+//! Rows with a NULL in any argument are skipped, as in ClickHouse. Finalising sorts by
+//! `(ts, step)` and runs one linear scan, so the answer does not depend on arrival order
+//! or on how partial states were split across partitions.
 
 use std::sync::Arc;
 
