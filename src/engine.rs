@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
@@ -185,7 +186,13 @@ fn new_context(config: &Config) -> Result<SessionContext> {
         runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(bytes)));
     }
     let runtime = runtime.build_arc()?;
-    let ctx = SessionContext::new_with_config_rt(session, runtime);
+    let state = SessionStateBuilder::new()
+        .with_config(session)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_physical_optimizer_rules(plinkdb_udfs::physical_optimizer_rules())
+        .build();
+    let ctx = SessionContext::new_with_state(state);
     Ok(if config.engine.url_tables {
         ctx.enable_url_table()
     } else {

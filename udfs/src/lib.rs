@@ -23,6 +23,7 @@ mod macros;
 pub mod scalar;
 pub mod table;
 
+pub use aggregate::event_plan::physical_optimizer_rules;
 pub use contact::ToleranceOptions;
 pub use identity::IdentityOptions;
 

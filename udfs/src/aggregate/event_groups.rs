@@ -96,12 +96,18 @@ impl Rows {
     }
 }
 
+/// One event in the arena with its group, packed into 16 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    ts: i64,
+    tag: u32,
+    group: u32,
+}
+
 /// Events of many groups in one arena (see the module docs).
 #[derive(Debug, Default)]
 pub(crate) struct EventGroups {
-    /// The group of each event, parallel to `events`.
-    group_of: Vec<u32>,
-    events: Vec<Event>,
+    entries: Vec<Entry>,
     /// Whether each group has seen a complete row (else its result is NULL).
     seen: Vec<bool>,
 }
@@ -122,9 +128,25 @@ impl EventGroups {
         self.seen[group] = true;
     }
 
-    pub(crate) fn push(&mut self, group: usize, event: Event) {
-        self.group_of.push(group as u32);
-        self.events.push(event);
+    /// Makes room for `additional` more events (one batch's worth).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+    }
+
+    pub(crate) fn push(&mut self, group: usize, (ts, tag): Event) {
+        self.entries.push(Entry {
+            ts,
+            tag,
+            group: group as u32,
+        });
+    }
+
+    /// A sink for the events of group `group`.
+    pub(crate) fn group(&mut self, group: usize) -> GroupSink<'_> {
+        GroupSink {
+            entries: &mut self.entries,
+            group: group as u32,
+        }
     }
 
     /// Adds partial states (the list column of [`state_fields`]).
@@ -149,13 +171,12 @@ impl EventGroups {
             if (b - a) % 2 != 0 {
                 return internal_err!("{function}: partial state holds an odd number of values");
             }
-            self.group_of
-                .extend(std::iter::repeat_n(g as u32, (b - a) / 2));
-            self.events.extend(
-                flat[a..b]
-                    .chunks_exact(2)
-                    .map(|pair| (pair[0], pair[1] as u32)),
-            );
+            self.entries
+                .extend(flat[a..b].chunks_exact(2).map(|pair| Entry {
+                    ts: pair[0],
+                    tag: pair[1] as u32,
+                    group: g as u32,
+                }));
         }
         Ok(())
     }
@@ -165,39 +186,44 @@ impl EventGroups {
         let seen = emit_to.take_needed(&mut self.seen);
         let n = seen.len() as u32;
         if self.seen.is_empty() {
-            let group_of = std::mem::take(&mut self.group_of);
-            let events = std::mem::take(&mut self.events);
-            return Grouped::gather(&group_of, &events, seen);
+            return Grouped::gather(&std::mem::take(&mut self.entries), seen);
         }
         // Emitting the first n groups: keep the others, renumbered from 0.
-        let (mut group_of, mut events) = (Vec::new(), Vec::new());
-        let mut kept = 0;
-        for i in 0..self.events.len() {
-            let g = self.group_of[i];
-            if g < n {
-                group_of.push(g);
-                events.push(self.events[i]);
+        let mut taken = Vec::new();
+        self.entries.retain_mut(|e| {
+            if e.group < n {
+                taken.push(*e);
+                false
             } else {
-                self.group_of[kept] = g - n;
-                self.events[kept] = self.events[i];
-                kept += 1;
+                e.group -= n;
+                true
             }
-        }
-        self.group_of.truncate(kept);
-        self.events.truncate(kept);
-        Grouped::gather(&group_of, &events, seen)
+        });
+        Grouped::gather(&taken, seen)
     }
 
     /// A copy of every group's events, leaving the store as it is.
     pub(crate) fn snapshot(&self) -> Grouped {
-        Grouped::gather(&self.group_of, &self.events, self.seen.clone())
+        Grouped::gather(&self.entries, self.seen.clone())
     }
 
     /// Bytes held, counting capacity.
     pub(crate) fn size(&self) -> usize {
-        self.group_of.capacity() * size_of::<u32>()
-            + self.events.capacity() * size_of::<Event>()
-            + self.seen.capacity()
+        self.entries.capacity() * size_of::<Entry>() + self.seen.capacity()
+    }
+}
+
+/// Appends events to one group of an [`EventGroups`].
+pub(crate) struct GroupSink<'a> {
+    entries: &'a mut Vec<Entry>,
+    group: u32,
+}
+
+impl Extend<Event> for GroupSink<'_> {
+    fn extend<I: IntoIterator<Item = Event>>(&mut self, events: I) {
+        let group = self.group;
+        self.entries
+            .extend(events.into_iter().map(|(ts, tag)| Entry { ts, tag, group }));
     }
 }
 
@@ -209,21 +235,26 @@ pub(crate) struct Grouped {
 }
 
 impl Grouped {
-    /// Counting sort of `events` by `group_of` (stable).
-    fn gather(group_of: &[u32], events: &[Event], seen: Vec<bool>) -> Self {
-        let mut offsets = vec![0usize; seen.len() + 1];
-        for &g in group_of {
-            offsets[g as usize + 1] += 1;
+    /// Counting sort of `entries` by group (stable). `offsets[g + 1]` first counts group
+    /// g's events, then holds its start and serves as its write cursor, which leaves it
+    /// at the group's end: the offsets come out without a second array.
+    fn gather(entries: &[Entry], seen: Vec<bool>) -> Self {
+        let groups = seen.len();
+        let mut offsets = vec![0usize; groups + 1];
+        for e in entries {
+            offsets[e.group as usize + 1] += 1;
         }
-        for g in 0..seen.len() {
-            offsets[g + 1] += offsets[g];
+        let mut start = 0;
+        for slot in &mut offsets[1..] {
+            let count = *slot;
+            *slot = start;
+            start += count;
         }
-        let mut next = offsets[..seen.len()].to_vec();
-        let mut sorted = vec![(0i64, 0u32); events.len()];
-        for (&g, &event) in group_of.iter().zip(events) {
-            let slot = &mut next[g as usize];
-            sorted[*slot] = event;
-            *slot += 1;
+        let mut sorted = vec![(0i64, 0u32); entries.len()];
+        for e in entries {
+            let cursor = &mut offsets[e.group as usize + 1];
+            sorted[*cursor] = (e.ts, e.tag);
+            *cursor += 1;
         }
         Self {
             events: sorted,

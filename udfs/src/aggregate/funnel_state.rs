@@ -362,10 +362,11 @@ pub(crate) enum Output {
     StepTimes,
 }
 
-/// The result of a scan: the level and the winning chain's timestamps.
+/// The result of a scan: the level and, when asked for, the winning chain's timestamps
+/// (`times[..level]`; empty otherwise).
 pub(crate) struct Scan {
     pub level: usize,
-    pub times: [i64; MAX_STEPS],
+    pub times: Vec<i64>,
 }
 
 /// ClickHouse's `windowFunnel` scan over one group's events (sorted here).
@@ -376,16 +377,17 @@ pub(crate) fn scan(
     modes: Modes,
     want_times: bool,
 ) -> Scan {
-    let mut out = Scan {
-        level: 0,
-        times: [0; MAX_STEPS],
-    };
     if events.is_empty() {
-        return out;
+        return Scan {
+            level: 0,
+            times: Vec::new(),
+        };
     }
     if !modes.order && steps == 1 && !want_times && modes.exclusions().is_empty() {
-        out.level = 1;
-        return out;
+        return Scan {
+            level: 1,
+            times: Vec::new(),
+        };
     }
     if modes.once {
         return scan_once(events, steps, window, modes.increase, want_times);
@@ -394,8 +396,25 @@ pub(crate) fn scan(
     if !events.is_sorted() {
         events.sort_unstable();
     }
+    // The chain slots live on the stack, sized for the steps: a funnel of a few steps
+    // over a million groups should not clear 32 slots per group.
+    match steps {
+        0..=4 => scan_chains::<4>(events, steps, window, modes, want_times),
+        5..=8 => scan_chains::<8>(events, steps, window, modes, want_times),
+        _ => scan_chains::<MAX_STEPS>(events, steps, window, modes, want_times),
+    }
+}
+
+/// The default scan (every mode but `strict_once`) with `N >= steps` slots.
+fn scan_chains<const N: usize>(
+    events: &[Event],
+    steps: usize,
+    window: i64,
+    modes: Modes,
+    want_times: bool,
+) -> Scan {
     // slots[k] = (first, last) of the newest chain that reached step k + 1.
-    let mut slots: [Option<(i64, i64)>; MAX_STEPS] = [None; MAX_STEPS];
+    let mut slots: [Option<(i64, i64)>; N] = [None; N];
     // chains[k] = the timestamps of that chain (only kept when asked for).
     let mut chains = if want_times {
         vec![[0i64; MAX_STEPS]; steps]
@@ -403,15 +422,14 @@ pub(crate) fn scan(
         Vec::new()
     };
     let mut first_event = false;
-    let finish = |level: usize, chains: &[[i64; MAX_STEPS]]| {
-        let mut s = Scan {
-            level,
-            times: [0; MAX_STEPS],
-        };
-        if level > 0 && !chains.is_empty() {
-            s.times = chains[level - 1];
-        }
-        s
+    let finish = |level: usize, chains: &[[i64; MAX_STEPS]]| Scan {
+        level,
+        times: match level {
+            0 => Vec::new(),
+            _ => chains
+                .get(level - 1)
+                .map_or(Vec::new(), |c| c[..level].to_vec()),
+        },
     };
     for &(ts, step) in events.iter() {
         if step as usize > steps {
@@ -473,7 +491,7 @@ pub(crate) fn scan(
 /// An exclusion event between steps `a` and `b` (1-based): every chain whose last step
 /// is in `a..b` is void, at every level it reached (the slots of its earlier levels that
 /// hold the same start). Chains that already reached step `b` stand.
-fn void_chains(slots: &mut [Option<(i64, i64)>; MAX_STEPS], a: usize, b: usize) {
+fn void_chains(slots: &mut [Option<(i64, i64)>], a: usize, b: usize) {
     let mut void = [i64::MIN; MAX_STEPS];
     let mut n = 0;
     for slot in &mut slots[a - 1..b - 1] {
@@ -576,14 +594,12 @@ fn scan_once(
         .take(steps)
         .rposition(|s| s.is_some())
         .map_or(0, |p| p + 1);
-    let mut out = Scan {
-        level,
-        times: [0; MAX_STEPS],
+    let times = if want_times && level > 0 {
+        chains[level - 1][..level].to_vec()
+    } else {
+        Vec::new()
     };
-    if want_times && level > 0 {
-        out.times = chains[level - 1];
-    }
-    out
+    Scan { level, times }
 }
 
 /// Kuhn's augmenting path: give step `step` (0-based) a row, moving other steps.
@@ -677,18 +693,14 @@ impl EventAggregate for Funnel {
         let rows = self.rows(values, opt_filter)?;
         let modes = self.params.modes;
         let ts = rows.ts.values();
-        let mut buf = Vec::with_capacity(MAX_STEPS);
+        self.store.reserve(rows.masks.len());
         for (i, &mask) in rows.masks.iter().enumerate() {
             if !rows.counts(i) {
                 continue;
             }
             let g = group_of(i);
             self.store.mark_seen(g);
-            buf.clear();
-            Self::events_of(modes, ts[i], mask, &mut buf);
-            for &event in &buf {
-                self.store.push(g, event);
-            }
+            Self::events_of(modes, ts[i], mask, &mut self.store.group(g));
         }
         Ok(())
     }

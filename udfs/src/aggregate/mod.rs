@@ -6,6 +6,7 @@ use std::sync::Arc;
 use datafusion::logical_expr::AggregateUDF;
 
 mod event_groups;
+pub mod event_plan;
 mod funnel_state;
 pub mod funnel_step_times;
 pub mod most_frequent;
@@ -14,6 +15,7 @@ pub mod sequence_count;
 pub mod sequence_match;
 mod sequence_pattern;
 mod sequence_state;
+mod string_equals;
 pub mod tolerance_score;
 pub mod top_n;
 mod value_counts;

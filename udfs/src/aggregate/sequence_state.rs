@@ -162,6 +162,7 @@ impl EventAggregate for Sequence {
     ) -> Result<()> {
         let rows = self.rows(values, opt_filter)?;
         let ts = rows.ts.values();
+        self.store.reserve(rows.masks.len());
         for (i, &mask) in rows.masks.iter().enumerate() {
             if !rows.counts(i) {
                 continue;
