@@ -11,24 +11,31 @@
 //! an event aggregate the rule shuffles the input rows by group key instead and
 //! aggregates once (`SinglePartitioned`), the plan DataFusion uses when the input is
 //! already partitioned by the key. The other aggregates of the same node are computed in
-//! that one phase too, which is correct for every aggregate. Grouping sets, ordered
+//! that one phase too, which is correct for every aggregate. What the node reads (group
+//! keys, arguments, FILTERs) is computed below the shuffle, so the shuffle moves
+//! booleans and numbers, not the text the conditions look at. Grouping sets, ordered
 //! aggregates and an output schema that would differ keep the two phases.
 //!
-//! **Fast conditions.** `text = 'literal'` in the arguments of an event aggregate is
-//! evaluated by [`StringEquals`](super::string_equals) instead of Arrow's generic
-//! comparison.
+//! **Fast conditions.** `text = 'literal'` is evaluated by
+//! [`StringEquals`](super::string_equals) instead of Arrow's generic comparison: in the
+//! arguments of event aggregates that keep two phases (grouping sets, one partition), and
+//! in everything computed below the shuffle of a one-phase node.
 //!
 //! It runs after DataFusion's distribution and sorting rules and before its final sanity
 //! check, which checks the rewritten plan.
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::Schema;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::error::Result;
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
+use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, PhysicalGroupBy};
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
@@ -57,13 +64,12 @@ impl PhysicalOptimizerRule for EventAggregatePlan {
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         plan.transform_down(|plan| {
-            let plan = match single_phase(&plan)? {
-                Some(rewritten) => rewritten,
-                None => plan,
-            };
-            Ok(match fast_conditions(&plan)? {
-                Some(rewritten) => Transformed::yes(rewritten),
-                None => Transformed::no(plan),
+            Ok(match single_phase(&plan)? {
+                Some(once) => Transformed::yes(once),
+                None => match fast_conditions(&plan)? {
+                    Some(fast) => Transformed::yes(fast),
+                    None => Transformed::no(plan),
+                },
             })
         })
         .data()
@@ -108,24 +114,76 @@ fn single_phase(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Executio
     {
         return Ok(None);
     }
-    let keys = group_by.expr().iter().map(|(e, _)| Arc::clone(e)).collect();
-    let rows = RepartitionExec::try_new(
-        Arc::clone(first.input()),
-        Partitioning::Hash(keys, *partitions),
-    )?;
+    // What the aggregate reads (keys, arguments, filters) is computed below the shuffle,
+    // so it moves booleans and numbers instead of the text they were computed from.
+    let schema = first.input_schema();
+    let mut below = Below::default();
+    let keys: Vec<_> = group_by
+        .expr()
+        .iter()
+        .map(|(e, name)| (below.column(e, &schema), name.clone()))
+        .collect();
+    let mut once_aggregates = Vec::with_capacity(aggregates.len());
+    for a in aggregates {
+        let args = a
+            .expressions()
+            .iter()
+            .map(|e| match e.downcast_ref::<Literal>() {
+                // Literal arguments (window, mode, pattern) are read at planning time.
+                Some(_) => Arc::clone(e),
+                None => below.column(e, &schema),
+            })
+            .collect();
+        let Some(a) = a.with_new_expressions(args, Vec::new()) else {
+            return Ok(None);
+        };
+        once_aggregates.push(Arc::new(a));
+    }
+    let filters = first
+        .filter_expr()
+        .iter()
+        .map(|f| f.as_ref().map(|f| below.column(f, &schema)))
+        .collect();
+    let projection = ProjectionExec::try_new(below.exprs, Arc::clone(first.input()))?;
+    let hash = keys.iter().map(|(k, _)| Arc::clone(k)).collect();
+    let rows =
+        RepartitionExec::try_new(Arc::new(projection), Partitioning::Hash(hash, *partitions))?;
+    let rows_schema = rows.schema();
     let once = AggregateExec::try_new(
         AggregateMode::SinglePartitioned,
-        group_by.clone(),
-        aggregates.to_vec(),
-        first.filter_expr().to_vec(),
+        PhysicalGroupBy::new_single(keys),
+        once_aggregates,
+        filters,
         Arc::new(rows),
-        first.input_schema(),
+        rows_schema,
     )?
     .with_limit_options(last.limit_options());
     if once.schema().fields() != last.schema().fields() {
         return Ok(None);
     }
     Ok(Some(Arc::new(once)))
+}
+
+/// The expressions computed below the shuffle, each once.
+#[derive(Default)]
+struct Below {
+    exprs: Vec<(Arc<dyn PhysicalExpr>, String)>,
+}
+
+impl Below {
+    /// The column that will hold `expr` (text conditions as [`StringEquals`]).
+    fn column(&mut self, expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Arc<dyn PhysicalExpr> {
+        let expr = StringEquals::from_expr(expr, schema).unwrap_or_else(|| Arc::clone(expr));
+        let index = match self.exprs.iter().position(|(e, _)| e.eq(&expr)) {
+            Some(i) => i,
+            None => {
+                let name = format!("__event_input_{}", self.exprs.len());
+                self.exprs.push((expr, name));
+                self.exprs.len() - 1
+            }
+        };
+        Arc::new(Column::new(&self.exprs[index].1, index))
+    }
 }
 
 /// The aggregate node with `text = 'literal'` conditions of its event aggregates as
@@ -205,7 +263,7 @@ mod tests {
         let ctx = SessionContext::new_with_state(state);
         crate::register_all(&ctx).expect("register");
         ctx.sql(
-            "CREATE TABLE ev AS SELECT * FROM (VALUES (1, 10, 'a'), (1, 20, 'b'), (2, 5, 'a')) \
+            "CREATE TABLE ev AS SELECT * FROM (VALUES (1, 10, 'a'), (1, 20, 'b'), (NULL, 5, 'a')) \
              AS t(person, ts, event)",
         )
         .await
@@ -224,6 +282,11 @@ mod tests {
                     for e in a.expressions() {
                         out.push_str(&format!("\narg {e:?}"));
                     }
+                }
+            }
+            if let Some(projection) = node.downcast_ref::<ProjectionExec>() {
+                for e in projection.expr() {
+                    out.push_str(&format!("\nprojected {:?}", e.expr));
                 }
             }
             Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
