@@ -408,13 +408,7 @@ pub(crate) fn scan(
             times: Vec::new(),
         };
     }
-    // The chain slots live on the stack, sized for the steps: a funnel of a few steps
-    // over a million groups should not clear 32 slots per group.
-    match steps {
-        0..=4 => scan_chains::<4>(events, steps, window, modes, want_times),
-        5..=8 => scan_chains::<8>(events, steps, window, modes, want_times),
-        _ => scan_chains::<MAX_STEPS>(events, steps, window, modes, want_times),
-    }
+    scan_chains(events, steps, window, modes, want_times)
 }
 
 /// [`scan_chains`] without modes or step times, the common case, with fewer branches:
@@ -439,8 +433,8 @@ fn scan_default(events: &[Event], steps: usize, window: i64) -> usize {
     (u32::BITS - reached.leading_zeros()) as usize
 }
 
-/// The scan of every mode but `strict_once`, with `N >= steps` slots.
-fn scan_chains<const N: usize>(
+/// The scan of every mode but `strict_once`.
+fn scan_chains(
     events: &[Event],
     steps: usize,
     window: i64,
@@ -448,7 +442,7 @@ fn scan_chains<const N: usize>(
     want_times: bool,
 ) -> Scan {
     // slots[k] = (first, last) of the newest chain that reached step k + 1.
-    let mut slots: [Option<(i64, i64)>; N] = [None; N];
+    let mut slots: [Option<(i64, i64)>; MAX_STEPS] = [None; MAX_STEPS];
     // chains[k] = the timestamps of that chain (only kept when asked for).
     let mut chains = if want_times {
         vec![[0i64; MAX_STEPS]; steps]
@@ -823,10 +817,7 @@ mod tests {
                 .map(|_| (next(30) as i64, 1 + next(steps as u64) as u32))
                 .collect();
             events.sort_unstable();
-            let general = match steps {
-                0..=4 => scan_chains::<4>(&events, steps, window, Modes::default(), false),
-                _ => scan_chains::<8>(&events, steps, window, Modes::default(), false),
-            };
+            let general = scan_chains(&events, steps, window, Modes::default(), false);
             assert_eq!(
                 scan_default(&events, steps, window),
                 general.level,
