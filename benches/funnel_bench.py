@@ -8,7 +8,8 @@ level histograms of plinkdb and chDB must be identical (the script fails otherwi
 DuckDB runs the best plain-SQL equivalent (greedy earliest-next-step joins per step-1
 event), which equals ClickHouse's default mode on this data.
 
-Also runs the "floor": a plain GROUP BY person over the same columns in plinkdb.
+Also runs the "floor": a plain GROUP BY person over the same columns (person, ts, event)
+in plinkdb.
 
 Usage:
   .venv/bin/python benches/funnel_bench.py --events 10000000 --persons 1000000 \
@@ -87,7 +88,11 @@ def plinkdb_sql(parquet: Path, floor: bool) -> str:
             "SELECT person, max(ts) AS m, count(*) FILTER (WHERE event = 'order_paid') "
             "AS l FROM ev GROUP BY person"
         )
-        return table + f"SELECT count(*) AS persons, sum(l) AS paid FROM ({inner})"
+        # The outer query must use every inner aggregate: an unused `max(ts)` is pruned
+        # by the optimizer, and the floor would then not read `ts` at all.
+        return table + (
+            f"SELECT count(*) AS persons, sum(l) AS paid, max(m) AS last FROM ({inner})"
+        )
     inner = (
         f"SELECT person, window_funnel({WINDOW}, ts, {conds()}) AS l "
         "FROM ev GROUP BY person"
