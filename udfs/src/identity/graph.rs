@@ -2,14 +2,13 @@
 //! canonical order, stable person ids. Pure Rust, no DataFusion: the table functions feed
 //! it rows and read its answers.
 
-use std::fmt::Write;
-
 use datafusion::common::HashMap;
 use hashbrown::hash_table::{Entry, HashTable};
 use sha2::{Digest, Sha256};
 
 use super::IdentityRules;
 use super::interner::{Interner, hash_of};
+use super::load::Batch;
 use super::parallel;
 
 /// Identifier types, in link priority order (lower first on equal timestamps).
@@ -102,8 +101,6 @@ pub struct Evidence {
     pub ts: i64,
 }
 
-const NONE: u32 = u32::MAX;
-
 /// The few distinct short strings (platforms, scopes), interned.
 #[derive(Debug, Default)]
 struct Names {
@@ -131,30 +128,207 @@ impl Names {
     }
 }
 
+/// The value of a skipped row, and of a missing account or identifier.
+pub const NONE: u32 = u32::MAX;
+
+/// Accounts interned per platform scope, with when they were active.
+#[derive(Debug, Default)]
+pub(super) struct AccountTable {
+    ids: Interner,
+    list: Vec<Account>,
+}
+
+impl AccountTable {
+    /// Records account `id` of scope group `group` (platform and scope names `key`),
+    /// active between `first` and `last`.
+    fn record(&mut self, group: u32, key: (u32, u32), id: &str, first: i64, last: i64) -> u32 {
+        let (a, new) = self.ids.intern(group, id);
+        if new {
+            self.list.push(Account {
+                platform: key.0,
+                scope: key.1,
+                first_seen: first,
+                last_seen: last,
+            });
+        } else {
+            let acc = &mut self.list[a as usize];
+            acc.first_seen = acc.first_seen.min(first);
+            acc.last_seen = acc.last_seen.max(last);
+        }
+        a
+    }
+
+    /// The account of each row of `batch` (`NONE`: skipped or, for link rows, unknown)
+    /// and the time its evidence counts from.
+    pub(super) fn add_batch(
+        &mut self,
+        batch: &Batch,
+        scopes: &[(u32, u32)],
+    ) -> (Vec<u32>, Vec<i64>) {
+        let n = batch.groups.len();
+        let (mut accounts, mut times) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (row, &group) in batch.groups.iter().enumerate() {
+            let ts = batch.ts.get(row);
+            let id = batch.account.get(row).unwrap_or_default();
+            let a = match group {
+                NONE => NONE,
+                g if batch.new_accounts => self.record(
+                    g,
+                    scopes[g as usize],
+                    id,
+                    ts.unwrap_or(i64::MAX),
+                    ts.unwrap_or(i64::MIN),
+                ),
+                g => self.ids.find(g, id).unwrap_or(NONE),
+            };
+            accounts.push(a);
+            times.push(ts.unwrap_or(i64::MAX));
+        }
+        (accounts, times)
+    }
+}
+
+/// A batch as indices: per row its account and time, per row and identifier column the
+/// identifier (`NONE`: no value).
+#[derive(Debug)]
+pub(super) struct Interned {
+    pub accounts: Vec<u32>,
+    pub times: Vec<i64>,
+    pub identifiers: Vec<u32>,
+    pub width: usize,
+}
+
+/// The identifier of each row and identifier column of `batch` (row-major; `NONE`: no
+/// value or a skipped row), interned into `values`. `groups` is each column's identifier
+/// group, `NONE` for union ids, whose group is their row's platform's (`union_groups`,
+/// per account group).
+pub(super) fn intern_identifiers(
+    values: &mut Interner,
+    batch: &Batch,
+    groups: &[u32],
+    union_groups: &[u32],
+) -> Vec<u32> {
+    let width = batch.identifiers.len();
+    let mut ids = vec![NONE; batch.groups.len() * width];
+    for (row, &g) in batch.groups.iter().enumerate() {
+        if g == NONE {
+            continue;
+        }
+        for (k, (_, column)) in batch.identifiers.iter().enumerate() {
+            if let Some(value) = column.get(row) {
+                let group = match groups[k] {
+                    NONE => union_groups[g as usize],
+                    group => group,
+                };
+                ids[row * width + k] = values.intern(group, value).0;
+            }
+        }
+    }
+    ids
+}
+
+/// Evidence deduplicated on `(account, identifier)`, keeping the earliest time.
+#[derive(Debug, Default)]
+pub(super) struct EvidenceSet {
+    list: Vec<Evidence>,
+    /// Per identifier: its first evidence. Most identifiers are on one account, so most
+    /// evidence is found here with one array read.
+    first: Vec<u32>,
+    /// The evidence of the other accounts of an identifier: indices into `list`.
+    others: HashTable<u32>,
+}
+
+impl EvidenceSet {
+    fn add(&mut self, account: u32, identifier: u32, ts: i64) {
+        let i = identifier as usize;
+        if i >= self.first.len() {
+            self.first.resize(i + 1, NONE);
+        }
+        let Self {
+            list,
+            first,
+            others,
+        } = self;
+        let j = match first[i] {
+            NONE => {
+                first[i] = list.len() as u32;
+                None
+            }
+            j if list[j as usize].account == account => Some(j),
+            _ => {
+                let key = (account, identifier);
+                let pair = |j: &u32| {
+                    let e = &list[*j as usize];
+                    (e.account, e.identifier)
+                };
+                match others.entry(hash_of(key), |j| pair(j) == key, |j| hash_of(pair(j))) {
+                    Entry::Occupied(o) => Some(*o.get()),
+                    Entry::Vacant(v) => {
+                        v.insert(list.len() as u32);
+                        None
+                    }
+                }
+            }
+        };
+        match j {
+            Some(j) => {
+                let e = &mut list[j as usize];
+                e.ts = e.ts.min(ts);
+            }
+            None => list.push(Evidence {
+                account,
+                identifier,
+                ts,
+            }),
+        }
+    }
+
+    pub(super) fn add_batch(&mut self, batch: &Interned) {
+        let width = batch.width;
+        for (row, &a) in batch.accounts.iter().enumerate() {
+            if a == NONE {
+                continue;
+            }
+            for &i in &batch.identifiers[row * width..(row + 1) * width] {
+                if i != NONE {
+                    self.add(a, i, batch.times[row]);
+                }
+            }
+        }
+    }
+}
+
+/// The large tables of a [`GraphBuilder`]: each one is filled by its own thread while
+/// loading ([`super::load`]).
+#[derive(Debug, Default)]
+pub(super) struct Tables {
+    pub accounts: AccountTable,
+    pub values: Interner,
+    pub evidence: EvidenceSet,
+}
+
 /// Collects accounts and evidence (in any order: the result does not depend on it).
 ///
 /// Accounts are interned per platform scope, identifier values per [`Identifier`] group;
 /// evidence is deduplicated on `(account, identifier)`, keeping the earliest time.
+/// Batches of rows are added through a [`super::load::Loader`].
 #[derive(Debug, Default)]
 pub struct GraphBuilder {
     names: Names,
     /// Account groups: `(platform, scope)` name ids.
-    scopes: Vec<(u32, u32)>,
+    pub(super) scopes: Vec<(u32, u32)>,
     scope_ids: HashMap<(u32, u32), u32>,
-    account_ids: Interner,
-    accounts: Vec<Account>,
+    /// Per account group: the identifier group of its platform's union ids.
+    pub(super) union_groups: Vec<u32>,
     /// Identifier groups.
     kinds: Vec<Identifier>,
     kind_ids: HashMap<Identifier, u32>,
-    identifier_values: Interner,
-    evidence: Vec<Evidence>,
-    evidence_index: HashTable<u32>,
-    threads: usize,
+    pub(super) tables: Tables,
+    pub(super) threads: usize,
 }
 
 impl GraphBuilder {
-    /// A builder whose resolution uses up to `threads` threads (the answer does not
-    /// depend on it).
+    /// A builder that uses up to `threads` threads (the answer does not depend on it).
     pub fn new(threads: usize) -> Self {
         Self {
             threads: threads.max(1),
@@ -171,27 +345,28 @@ impl GraphBuilder {
         let g = self.scopes.len() as u32;
         self.scopes.push(key);
         self.scope_ids.insert(key, g);
+        let union_ids = self.kind_group(IdType::UnionId, key.0);
+        self.union_groups.push(union_ids);
+        g
+    }
+
+    /// The group of identifiers of `kind`; `scope` is the platform for union ids.
+    pub(super) fn kind_group(&mut self, kind: IdType, scope: u32) -> u32 {
+        let key = Identifier { kind, scope };
+        if let Some(&g) = self.kind_ids.get(&key) {
+            return g;
+        }
+        let g = self.kinds.len() as u32;
+        self.kinds.push(key);
+        self.kind_ids.insert(key, g);
         g
     }
 
     /// Records that account `id` of a [`Self::scope`] was active between `first` and
     /// `last` (epoch ms).
     pub fn account(&mut self, scope: u32, id: &str, first: i64, last: i64) -> u32 {
-        let (a, new) = self.account_ids.intern(scope, id);
-        if new {
-            let (platform, scope) = self.scopes[scope as usize];
-            self.accounts.push(Account {
-                platform,
-                scope,
-                first_seen: first,
-                last_seen: last,
-            });
-        } else {
-            let acc = &mut self.accounts[a as usize];
-            acc.first_seen = acc.first_seen.min(first);
-            acc.last_seen = acc.last_seen.max(last);
-        }
-        a
+        let key = self.scopes[scope as usize];
+        self.tables.accounts.record(scope, key, id, first, last)
     }
 
     /// The group of a platform scope, if an account of it was recorded.
@@ -200,59 +375,15 @@ impl GraphBuilder {
         self.scope_ids.get(&key).copied()
     }
 
-    /// The account, if it was recorded with [`Self::account`].
-    pub fn find_account(&self, scope: u32, id: &str) -> Option<u32> {
-        self.account_ids.find(scope, id)
-    }
-
     /// Records that `account` carried identifier `value` of `kind`, first at `ts`.
     /// Union ids are scoped by the account's platform.
     pub fn evidence(&mut self, account: u32, kind: IdType, value: &str, ts: i64) {
-        let scope = match kind {
-            IdType::UnionId => self.accounts[account as usize].platform,
-            _ => NONE,
+        let group = match kind {
+            IdType::UnionId => self.union_groups[self.tables.accounts.ids.group(account) as usize],
+            _ => self.kind_group(kind, NONE),
         };
-        let key = Identifier { kind, scope };
-        let group = match self.kind_ids.get(&key) {
-            Some(&g) => g,
-            None => {
-                let g = self.kinds.len() as u32;
-                self.kinds.push(key);
-                self.kind_ids.insert(key, g);
-                g
-            }
-        };
-        let (identifier, _) = self.identifier_values.intern(group, value);
-        let key = (account, identifier);
-        let Self {
-            evidence,
-            evidence_index,
-            ..
-        } = self;
-        match evidence_index.entry(
-            hash_of(key),
-            |&j| {
-                let e = &evidence[j as usize];
-                (e.account, e.identifier) == key
-            },
-            |&j| {
-                let e = &evidence[j as usize];
-                hash_of((e.account, e.identifier))
-            },
-        ) {
-            Entry::Occupied(o) => {
-                let e = &mut evidence[*o.get() as usize];
-                e.ts = e.ts.min(ts);
-            }
-            Entry::Vacant(v) => {
-                v.insert(evidence.len() as u32);
-                evidence.push(Evidence {
-                    account,
-                    identifier,
-                    ts,
-                });
-            }
-        }
+        let (identifier, _) = self.tables.values.intern(group, value);
+        self.tables.evidence.add(account, identifier, ts);
     }
 
     /// Runs the guarded union-find and names the persons.
@@ -261,83 +392,73 @@ impl GraphBuilder {
     }
 }
 
-/// Union-find with union by size and path halving.
-#[derive(Debug)]
-struct UnionFind {
-    parent: Vec<u32>,
-    size: Vec<u32>,
+/// One node of the union-find: its parent and, at a root, what the component holds.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    parent: u32,
+    size: u32,
+    /// The component's union ids: a list threaded through `Components::union_next`.
+    union_head: u32,
+    union_tail: u32,
+    /// The component's number of phones.
+    phones: u32,
 }
 
-impl UnionFind {
-    fn new(n: usize) -> Self {
+/// Union-find over accounts (`0..A`) and identifiers (`A..`), union by size and path
+/// halving, with what the merge guards need to know of each component. One 20-byte node
+/// per item, so a find and a guard check read one record per root.
+struct Components {
+    nodes: Vec<Node>,
+    union_next: Vec<u32>,
+}
+
+impl Components {
+    fn new(n_acc: usize, identifiers: &[Identifier]) -> Self {
+        let node = |parent: usize| Node {
+            parent: parent as u32,
+            size: 1,
+            union_head: NONE,
+            union_tail: NONE,
+            phones: 0,
+        };
+        let mut nodes: Vec<Node> = (0..n_acc + identifiers.len()).map(node).collect();
+        for (i, ident) in identifiers.iter().enumerate() {
+            let node = &mut nodes[n_acc + i];
+            match ident.kind {
+                IdType::UnionId => {
+                    node.union_head = i as u32;
+                    node.union_tail = i as u32;
+                }
+                IdType::Phone => node.phones = 1,
+                _ => {}
+            }
+        }
         Self {
-            parent: (0..n as u32).collect(),
-            size: vec![1; n],
+            nodes,
+            union_next: vec![NONE; identifiers.len()],
         }
     }
 
     fn find(&mut self, mut x: u32) -> u32 {
-        while self.parent[x as usize] != x {
-            let grand = self.parent[self.parent[x as usize] as usize];
-            self.parent[x as usize] = grand;
+        loop {
+            let parent = self.nodes[x as usize].parent;
+            if parent == x {
+                return x;
+            }
+            let grand = self.nodes[parent as usize].parent;
+            self.nodes[x as usize].parent = grand;
             x = grand;
         }
-        x
-    }
-
-    /// Joins two roots; returns (new root, absorbed root).
-    fn union_roots(&mut self, a: u32, b: u32) -> (u32, u32) {
-        let (big, small) = if self.size[a as usize] >= self.size[b as usize] {
-            (a, b)
-        } else {
-            (b, a)
-        };
-        self.parent[small as usize] = big;
-        self.size[big as usize] += self.size[small as usize];
-        (big, small)
-    }
-}
-
-/// What the merge guards know of each component (indexed by its root): its union ids
-/// (a list threaded through the union-id identifiers) and its number of phones.
-struct ComponentFacts {
-    union_head: Vec<u32>,
-    union_tail: Vec<u32>,
-    union_next: Vec<u32>,
-    phones: Vec<u32>,
-}
-
-impl ComponentFacts {
-    fn new(n_acc: usize, identifiers: &[Identifier]) -> Self {
-        let n = n_acc + identifiers.len();
-        let mut facts = Self {
-            union_head: vec![NONE; n],
-            union_tail: vec![NONE; n],
-            union_next: vec![NONE; identifiers.len()],
-            phones: vec![0; n],
-        };
-        for (i, ident) in identifiers.iter().enumerate() {
-            let node = n_acc + i;
-            match ident.kind {
-                IdType::UnionId => {
-                    facts.union_head[node] = i as u32;
-                    facts.union_tail[node] = i as u32;
-                }
-                IdType::Phone => facts.phones[node] = 1,
-                _ => {}
-            }
-        }
-        facts
     }
 
     fn unions(&self, root: u32) -> impl Iterator<Item = u32> + '_ {
         std::iter::successors(
-            Some(self.union_head[root as usize]).filter(|&u| u != NONE),
+            Some(self.nodes[root as usize].union_head).filter(|&u| u != NONE),
             |&u| Some(self.union_next[u as usize]).filter(|&u| u != NONE),
         )
     }
 
-    /// The guard a merge of two components would break, if any.
+    /// The guard a merge of the components of roots `a` and `b` would break, if any.
     fn conflict(
         &self,
         a: u32,
@@ -351,28 +472,38 @@ impl ComponentFacts {
             self.unions(b)
                 .any(|v| identifiers[u as usize].scope == identifiers[v as usize].scope)
         });
+        let phones = self.nodes[a as usize].phones + self.nodes[b as usize].phones;
         if clash {
             Some(LinkStatus::UniqueUnionId)
-        } else if (self.phones[a as usize] + self.phones[b as usize]) as usize > max_phones {
+        } else if phones as usize > max_phones {
             Some(LinkStatus::MaxPhones)
         } else {
             None
         }
     }
 
-    fn merge(&mut self, root: u32, gone: u32) {
-        let (root, gone) = (root as usize, gone as usize);
-        self.phones[root] += self.phones[gone];
-        let head = self.union_head[gone];
-        if head == NONE {
-            return;
+    /// Joins the components of roots `a` and `b`.
+    fn union(&mut self, a: u32, b: u32) {
+        let (na, nb) = (self.nodes[a as usize], self.nodes[b as usize]);
+        let (root, gone, r, g) = match na.size >= nb.size {
+            true => (a, b, na, nb),
+            false => (b, a, nb, na),
+        };
+        self.nodes[gone as usize].parent = root;
+        let mut merged = Node {
+            size: r.size + g.size,
+            phones: r.phones + g.phones,
+            ..r
+        };
+        if g.union_head != NONE {
+            if r.union_head == NONE {
+                merged.union_head = g.union_head;
+            } else {
+                self.union_next[r.union_tail as usize] = g.union_head;
+            }
+            merged.union_tail = g.union_tail;
         }
-        if self.union_head[root] == NONE {
-            self.union_head[root] = head;
-        } else {
-            self.union_next[self.union_tail[root] as usize] = head;
-        }
-        self.union_tail[root] = self.union_tail[gone];
+        self.nodes[root as usize] = merged;
     }
 }
 
@@ -408,6 +539,8 @@ pub struct Graph {
     pub accounts: Vec<Account>,
     /// Accounts in key order `(platform, scope, account_id)`.
     pub account_order: Vec<u32>,
+    /// Every identifier read. A value seen only on `members` rows of accounts not in the
+    /// source has no evidence (degree 0).
     pub identifiers: Vec<Identifier>,
     /// Evidence in canonical order, with what became of each.
     pub evidence: Vec<(Evidence, LinkStatus)>,
@@ -424,6 +557,8 @@ pub struct Graph {
     pub identifier_person: Vec<Option<u32>>,
     /// Older person ids that a merge retired: (retired, surviving).
     pub redirects: Vec<(String, String)>,
+    /// Threads the graph may use to render its answers.
+    pub threads: usize,
 }
 
 /// `p` + 16 hex digits of SHA-256 over the anchor account's key.
@@ -434,10 +569,12 @@ pub fn person_id_of(platform: &str, scope: &str, id: &str) -> String {
         h.update([0x1f]);
     }
     let digest = h.finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(17);
     s.push('p');
     for b in &digest[..8] {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
     }
     s
 }
@@ -522,16 +659,21 @@ impl Graph {
             names,
             scopes,
             scope_ids,
-            account_ids,
-            accounts,
+            union_groups: _,
             kinds,
             kind_ids: _,
-            mut identifier_values,
-            evidence,
-            evidence_index,
+            tables:
+                Tables {
+                    accounts:
+                        AccountTable {
+                            ids: account_ids,
+                            list: accounts,
+                        },
+                    values: mut identifier_values,
+                    evidence: EvidenceSet { list: evidence, .. },
+                },
             threads,
         } = b;
-        drop(evidence_index);
         identifier_values.freeze();
         let n_acc = accounts.len();
         let n_ident = identifier_values.len();
@@ -570,41 +712,46 @@ impl Graph {
             .collect();
 
         // Evidence by time, then identifier (its rank orders types first), then account.
-        let keys: Vec<(i64, u64)> = evidence
-            .iter()
-            .map(|e| {
-                let ranks = (u64::from(ident_rank[e.identifier as usize]) << 32)
-                    | u64::from(account_rank[e.account as usize]);
-                (e.ts, ranks)
-            })
-            .collect();
+        let keys: Vec<(i64, u64)> = parallel::map(threads, evidence.len(), |j| {
+            let e = &evidence[j];
+            let ranks = (u64::from(ident_rank[e.identifier as usize]) << 32)
+                | u64::from(account_rank[e.account as usize]);
+            (e.ts, ranks)
+        });
         drop(evidence);
-        let evidence: Vec<Evidence> = parallel::sort(threads, keys)
-            .into_iter()
-            .map(|(ts, ranks)| Evidence {
+        let keys = parallel::sort(threads, keys);
+        let evidence: Vec<Evidence> = parallel::map(threads, keys.len(), |j| {
+            let (ts, ranks) = keys[j];
+            Evidence {
                 account: account_order[(ranks & 0xffff_ffff) as usize],
                 identifier: identifier_order[(ranks >> 32) as usize],
                 ts,
-            })
-            .collect();
+            }
+        });
+        drop(keys);
 
         // Per-identifier facts: degree, blocked, shared device.
         let mut degree = vec![0u32; n_ident];
         for e in &evidence {
             degree[e.identifier as usize] += 1;
         }
-        let blocked: Vec<bool> = parallel::map(threads, n_ident, |i| {
-            rules.is_blocked(identifier_values.text(i as u32))
-        });
+        let blocked: Vec<bool> = parallel::chunks(threads, n_ident, |range| {
+            // A copy of the rules per thread: each copy of a regex has its own match cache.
+            let rules = rules.clone();
+            range
+                .map(|i| rules.is_blocked(identifier_values.text(i as u32)))
+                .collect::<Vec<bool>>()
+        })
+        .concat();
         let mut shared = vec![false; n_ident];
         if rules.shared_device_rule {
             // (device, account scope, account): a device on two accounts of one scope.
-            let mut seen: Vec<(u32, u32, u32)> = evidence
+            let seen: Vec<(u32, u32, u32)> = evidence
                 .iter()
                 .filter(|e| identifiers[e.identifier as usize].kind == IdType::Device)
                 .map(|e| (e.identifier, account_ids.group(e.account), e.account))
                 .collect();
-            seen.sort_unstable();
+            let seen = parallel::sort(threads, seen);
             for w in seen.windows(2) {
                 if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
                     shared[w[0].0 as usize] = true;
@@ -613,45 +760,58 @@ impl Graph {
         }
 
         // Guarded union-find over accounts (0..A) and identifiers (A..).
-        let mut uf = UnionFind::new(n_acc + n_ident);
-        let mut facts = ComponentFacts::new(n_acc, &identifiers);
-        let statuses: Vec<LinkStatus> = evidence
-            .iter()
-            .map(|e| {
-                let i = e.identifier as usize;
-                if blocked[i] {
-                    return LinkStatus::Blocked;
-                }
-                if degree[i] as usize > rules.hub_threshold {
-                    return LinkStatus::Hub;
-                }
-                if shared[i] {
-                    return LinkStatus::SharedDevice;
-                }
-                let ra = uf.find(e.account);
-                let rb = uf.find((n_acc + i) as u32);
-                if ra == rb {
-                    return LinkStatus::Linked;
-                }
-                if let Some(rule) = facts.conflict(ra, rb, &identifiers, rules.max_phones) {
-                    return rule;
-                }
-                let (root, gone) = uf.union_roots(ra, rb);
-                facts.merge(root, gone);
+        // The value guards' verdict on each identifier (`Linked`: none applies), one
+        // array read per evidence in the loop below.
+        let verdict: Vec<LinkStatus> = parallel::map(threads, n_ident, |i| {
+            if blocked[i] {
+                LinkStatus::Blocked
+            } else if degree[i] as usize > rules.hub_threshold {
+                LinkStatus::Hub
+            } else if shared[i] {
+                LinkStatus::SharedDevice
+            } else {
                 LinkStatus::Linked
-            })
-            .collect();
-        drop(facts);
-
-        // Persons: components of accounts, anchors first (earliest seen, ties by key).
-        let by_anchor = parallel::sort(
+            }
+        });
+        drop((blocked, shared));
+        let mut uf = Components::new(n_acc, &identifiers);
+        // The accounts in anchor order (earliest seen, ties by key) are sorted on a
+        // second thread while the union-find runs: neither needs the other.
+        let (statuses, by_anchor) = parallel::both(
             threads,
-            accounts
-                .iter()
-                .zip(&account_rank)
-                .map(|(acc, &r)| (acc.first_seen, r))
-                .collect(),
+            || {
+                evidence
+                    .iter()
+                    .map(|e| {
+                        let i = e.identifier as usize;
+                        if verdict[i] != LinkStatus::Linked {
+                            return verdict[i];
+                        }
+                        let ra = uf.find(e.account);
+                        let rb = uf.find((n_acc + i) as u32);
+                        if ra == rb {
+                            return LinkStatus::Linked;
+                        }
+                        if let Some(rule) = uf.conflict(ra, rb, &identifiers, rules.max_phones) {
+                            return rule;
+                        }
+                        uf.union(ra, rb);
+                        LinkStatus::Linked
+                    })
+                    .collect::<Vec<LinkStatus>>()
+            },
+            || {
+                let mut keys: Vec<(i64, u32)> = accounts
+                    .iter()
+                    .zip(&account_rank)
+                    .map(|(acc, &r)| (acc.first_seen, r))
+                    .collect();
+                keys.sort_unstable();
+                keys
+            },
         );
+
+        // Persons: components of accounts, anchors first.
         let mut person_of_root = vec![NONE; n_acc + n_ident];
         let mut person_of = vec![0u32; n_acc];
         let mut anchors: Vec<u32> = Vec::new();
@@ -715,6 +875,7 @@ impl Graph {
             member_starts,
             identifier_person,
             redirects: Vec::new(),
+            threads,
         }
     }
 

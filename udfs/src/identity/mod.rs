@@ -7,7 +7,8 @@
 
 pub mod graph;
 mod interner;
-mod parallel;
+pub mod load;
+pub(crate) mod parallel;
 
 use std::sync::Arc;
 
@@ -31,7 +32,8 @@ use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use futures::StreamExt;
 use regex::RegexSet;
 
-use graph::{Graph, GraphBuilder, IdType, PreviousMap};
+use graph::{Graph, GraphBuilder, IdType, NONE, PreviousMap};
+use load::{Batch, Loader, TextColumn, TimeColumn};
 
 /// Identity resolution settings (`[identity]` in `plinkdb.toml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,7 +225,9 @@ impl Text {
             _ => Self::View(cast(a, &DataType::Utf8View)?.as_string_view().clone()),
         })
     }
+}
 
+impl TextColumn for Text {
     fn get(&self, row: usize) -> Option<&str> {
         match self {
             Self::Utf8(a) => a.is_valid(row).then(|| a.value(row)),
@@ -244,91 +248,95 @@ impl Millis {
         )?;
         Ok(Self(a.as_primitive::<TimestampMillisecondType>().clone()))
     }
+}
 
+impl TimeColumn for Millis {
     fn get(&self, row: usize) -> Option<i64> {
         self.0.is_valid(row).then(|| self.0.value(row))
     }
 }
 
-/// The `(platform, account_scope)` of consecutive rows, looked up once per change.
-#[derive(Default)]
-struct LastScope<'a>(Option<(&'a str, &'a str, Option<u32>)>);
-
-impl<'a> LastScope<'a> {
-    fn get(
-        &mut self,
-        platform: &'a str,
-        scope: &'a str,
-        lookup: impl FnOnce() -> Option<u32>,
-    ) -> Option<u32> {
-        match self.0 {
-            Some((p, s, g)) if p == platform && s == scope => g,
-            _ => {
-                let g = lookup();
-                self.0 = Some((platform, scope, g));
-                g
+/// The scope group of each row's account (`NONE`: no platform or account id, or, with
+/// `find`, a scope without recorded accounts), looked up once per change of scope.
+fn scope_groups(
+    b: &mut GraphBuilder,
+    platform: &Text,
+    scope: &Text,
+    account: &Text,
+    rows: usize,
+    find: bool,
+) -> Vec<u32> {
+    let mut last: Option<(&str, &str, u32)> = None;
+    (0..rows)
+        .map(|row| {
+            let (Some(p), Some(_)) = (platform.get(row), account.get(row)) else {
+                return NONE;
+            };
+            let s = scope.get(row).unwrap_or("");
+            match last {
+                Some((lp, ls, g)) if lp == p && ls == s => g,
+                _ => {
+                    let g = match find {
+                        true => b.find_scope(p, s).unwrap_or(NONE),
+                        false => b.scope(p, s),
+                    };
+                    last = Some((p, s, g));
+                    g
+                }
             }
-        }
-    }
+        })
+        .collect()
 }
 
 /// Adds a batch of `SOURCE_COLUMNS` rows: accounts and their identifiers.
-fn add_events(b: &mut GraphBuilder, batch: &RecordBatch) -> Result<()> {
+fn add_events(loader: &mut Loader, batch: &RecordBatch) -> Result<()> {
     let text = |i| Text::of(batch, i);
     let (platform, scope, account) = (text(0)?, text(1)?, text(2)?);
-    let ts = Millis::of(batch, 3)?;
-    let ids = [
-        (text(4)?, IdType::UnionId),
-        (text(5)?, IdType::Phone),
-        (text(6)?, IdType::Device),
-    ];
-    let mut last = LastScope::default();
-    for row in 0..batch.num_rows() {
-        let (Some(p), Some(id)) = (platform.get(row), account.get(row)) else {
-            continue;
-        };
-        let s = scope.get(row).unwrap_or("");
-        let Some(group) = last.get(p, s, || Some(b.scope(p, s))) else {
-            continue;
-        };
-        let (first, last_seen) = ts.get(row).map_or((i64::MAX, i64::MIN), |t| (t, t));
-        let a = b.account(group, id, first, last_seen);
-        for (column, kind) in &ids {
-            if let Some(value) = column.get(row) {
-                b.evidence(a, *kind, value, first);
-            }
-        }
-    }
+    let groups = scope_groups(
+        loader.builder(),
+        &platform,
+        &scope,
+        &account,
+        batch.num_rows(),
+        false,
+    );
+    loader.add(Batch {
+        groups,
+        account: Box::new(account),
+        ts: Box::new(Millis::of(batch, 3)?),
+        identifiers: vec![
+            (IdType::UnionId, Box::new(text(4)?)),
+            (IdType::Phone, Box::new(text(5)?)),
+            (IdType::Device, Box::new(text(6)?)),
+        ],
+        new_accounts: true,
+    });
     Ok(())
 }
 
-/// Adds a batch of `MEMBER_COLUMNS` rows: phone and member links of known accounts.
-fn add_members(b: &mut GraphBuilder, batch: &RecordBatch) -> Result<()> {
+/// Adds a batch of `MEMBER_COLUMNS` rows: phone and member links of known accounts
+/// (a bound account never seen in the source is not output).
+fn add_members(loader: &mut Loader, batch: &RecordBatch) -> Result<()> {
     let text = |i| Text::of(batch, i);
-    let (member, phone, platform, scope, account) =
-        (text(0)?, text(1)?, text(2)?, text(3)?, text(4)?);
-    let bound = Millis::of(batch, 5)?;
-    let mut last = LastScope::default();
-    for row in 0..batch.num_rows() {
-        let (Some(p), Some(id)) = (platform.get(row), account.get(row)) else {
-            continue;
-        };
-        let s = scope.get(row).unwrap_or("");
-        // Only accounts of the source: a bound account never seen is not output.
-        let Some(a) = last
-            .get(p, s, || b.find_scope(p, s))
-            .and_then(|group| b.find_account(group, id))
-        else {
-            continue;
-        };
-        let ts = bound.get(row).unwrap_or(i64::MAX);
-        if let Some(value) = phone.get(row) {
-            b.evidence(a, IdType::Phone, value, ts);
-        }
-        if let Some(value) = member.get(row) {
-            b.evidence(a, IdType::Member, value, ts);
-        }
-    }
+    let (platform, scope, account) = (text(2)?, text(3)?, text(4)?);
+    let groups = scope_groups(
+        loader.builder(),
+        &platform,
+        &scope,
+        &account,
+        batch.num_rows(),
+        true,
+    );
+    loader.add(Batch {
+        groups,
+        account: Box::new(account),
+        ts: Box::new(Millis::of(batch, 5)?),
+        identifiers: vec![
+            (IdType::Phone, Box::new(text(1)?)),
+            (IdType::Member, Box::new(text(0)?)),
+        ],
+        new_accounts: false,
+    });
     Ok(())
 }
 
@@ -349,10 +357,10 @@ pub async fn resolve(
         Some(name) => Some(table_arg(session, function, 2, name, &PREVIOUS_COLUMNS).await?),
         None => None,
     };
-    let mut b = GraphBuilder::new(session.config().target_partitions());
+    let mut loader = Loader::new(GraphBuilder::new(session.config().target_partitions()));
     let mut rows = scan(session, source, provider, &SOURCE_COLUMNS).await?;
     while let Some(batch) = rows.next().await {
-        add_events(&mut b, &batch?)?;
+        add_events(&mut loader, &batch?)?;
     }
     let members = &rules.options.members_table;
     let members_provider = if members.is_empty() || members == source {
@@ -372,10 +380,10 @@ pub async fn resolve(
         }
         let mut rows = scan(session, members, m, &MEMBER_COLUMNS).await?;
         while let Some(batch) = rows.next().await {
-            add_members(&mut b, &batch?)?;
+            add_members(&mut loader, &batch?)?;
         }
     }
-    let mut graph = b.resolve(rules);
+    let mut graph = loader.finish().resolve(rules);
     if let (Some(name), Some(p)) = (previous, previous_provider) {
         let mut prev = PreviousMap::default();
         let mut rows = scan(session, name, p, &PREVIOUS_COLUMNS).await?;
@@ -403,7 +411,8 @@ pub async fn resolve(
 const PARALLEL_ROWS: usize = 1 << 16;
 
 /// What a table function makes of a resolved graph.
-pub type Render = Arc<dyn Fn(&Graph) -> Result<RecordBatch> + Send + Sync>;
+/// Large answers come in several batches (built in parallel), read in parallel.
+pub type Render = Arc<dyn Fn(&Graph) -> Result<Vec<RecordBatch>> + Send + Sync>;
 
 /// The table a call of an identity table function returns: resolution runs when the
 /// table is scanned, through the scanning session.
@@ -451,23 +460,21 @@ impl TableProvider for IdentityTable {
             &self.rules,
         )
         .await?;
-        let batch = (self.render)(&graph)?;
+        let batches = (self.render)(&graph)?;
         drop(graph);
         let _ = project_schema(&self.schema, projection)?;
-        // Large results: one slice per partition (no copy), read in parallel (then in no
-        // particular order without ORDER BY); small ones stay one partition, in order.
-        let rows = batch.num_rows();
+        // Large results: the batches spread over the partitions (no copy) and read in
+        // parallel (then in no particular order without ORDER BY); small ones stay one
+        // partition, in order.
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         let parts = match rows {
             0..PARALLEL_ROWS => 1,
-            _ => state.config().target_partitions().max(1),
+            _ => batches.len().min(state.config().target_partitions()).max(1),
         };
-        let chunk = rows.div_ceil(parts).max(1);
-        let partitions: Vec<Vec<RecordBatch>> = (0..parts)
-            .map(|k| {
-                let start = (k * chunk).min(rows);
-                vec![batch.slice(start, chunk.min(rows - start))]
-            })
-            .collect();
+        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); parts];
+        for (i, batch) in batches.into_iter().enumerate() {
+            partitions[i % parts].push(batch);
+        }
         Ok(MemorySourceConfig::try_new_exec(
             &partitions,
             Arc::clone(&self.schema),

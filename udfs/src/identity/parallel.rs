@@ -2,6 +2,7 @@
 //! sorts) split over a few scoped threads. The results never depend on the number of
 //! threads.
 
+use std::ops::Range;
 use std::thread::{ScopedJoinHandle, scope};
 
 /// Smaller inputs are not worth a thread.
@@ -15,27 +16,27 @@ fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
 
 /// `f(i)` for `i` in `0..n`, in order, on up to `threads` threads.
 pub fn map<T: Send, F: Fn(usize) -> T + Sync>(threads: usize, n: usize, f: F) -> Vec<T> {
+    chunks(threads, n, |range| range.map(&f).collect::<Vec<T>>())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// `0..n` cut into one range per thread (up to `threads`), `f` of each range, in order.
+pub fn chunks<T: Send, F: Fn(Range<usize>) -> T + Sync>(threads: usize, n: usize, f: F) -> Vec<T> {
     let threads = threads.min(n / MIN_PER_THREAD).max(1);
     if threads == 1 {
-        return (0..n).map(f).collect();
+        return vec![f(0..n)];
     }
     let chunk = n.div_ceil(threads);
     scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
                 let f = &f;
-                s.spawn(move || {
-                    (k * chunk..((k + 1) * chunk).min(n))
-                        .map(f)
-                        .collect::<Vec<T>>()
-                })
+                s.spawn(move || f(k * chunk..((k + 1) * chunk).min(n)))
             })
             .collect();
-        let mut out = Vec::with_capacity(n);
-        for h in handles {
-            out.extend(join(h));
-        }
-        out
+        handles.into_iter().map(join).collect()
     })
 }
 
@@ -92,6 +93,9 @@ mod tests {
             .map(|i| i.wrapping_mul(0x9e37_79b9) % 1000)
             .collect();
         assert_eq!(map(1, n, |i| values[i] * 2), map(3, n, |i| values[i] * 2));
+        let ranges = chunks(2, n, |r| r);
+        assert_eq!(ranges, vec![0..n / 2, n / 2..n]);
+        assert_eq!(chunks(2, 10, |r| r), vec![0..10]);
         let mut expected = values.clone();
         expected.sort_unstable();
         assert_eq!(sort(2, values.clone()), expected);

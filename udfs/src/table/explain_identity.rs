@@ -167,7 +167,7 @@ impl TableFunctionImpl for ExplainIdentityFunc {
             source,
             previous: None,
             rules: Arc::clone(&self.rules),
-            render: Arc::new(move |g: &Graph| render(g, &person)),
+            render: Arc::new(move |g: &Graph| Ok(vec![render(g, &person)?])),
         }))
     }
 }

@@ -67,7 +67,8 @@ fn render(graph: &Graph) -> Result<RecordBatch> {
     };
     push("total", "accounts", graph.accounts.len());
     push("total", "persons", graph.persons.len());
-    push("total", "identifiers", graph.identifiers.len());
+    let linked = graph.degree.iter().filter(|&&d| d > 0).count();
+    push("total", "identifiers", linked);
     push("total", "evidence", graph.evidence.len());
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     for p in 0..graph.persons.len() {
@@ -128,7 +129,7 @@ impl TableFunctionImpl for IdentityGraphFunc {
             source,
             previous,
             rules: Arc::clone(&self.rules),
-            render: Arc::new(render),
+            render: Arc::new(|g: &Graph| Ok(vec![render(g)?])),
         }))
     }
 }

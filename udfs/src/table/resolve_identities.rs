@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{StringBuilder, TimestampMillisecondBuilder};
+use datafusion::arrow::array::{RecordBatch, StringBuilder, TimestampMillisecondBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
@@ -10,7 +10,7 @@ use datafusion_macros::user_doc;
 
 use super::{TableFunction, batch, finish_str, finish_ts, push_ts};
 use crate::identity::graph::Graph;
-use crate::identity::{IdentityRules, IdentityTable, source_and_previous};
+use crate::identity::{IdentityRules, IdentityTable, parallel, source_and_previous};
 use crate::scalar::utc_millis;
 
 const NAME: &str = "resolve_identities";
@@ -69,16 +69,26 @@ pub fn schema() -> SchemaRef {
     Arc::clone(&SCHEMA)
 }
 
-/// One row per account, in account key order.
-pub fn render(graph: &Graph) -> Result<datafusion::arrow::array::RecordBatch> {
-    let n = graph.accounts.len();
+/// One row per account, in account key order: large results in one batch per thread,
+/// built in parallel.
+pub fn render(graph: &Graph) -> Result<Vec<RecordBatch>> {
+    let order = &graph.account_order;
+    parallel::chunks(graph.threads, order.len(), |range| {
+        render_accounts(graph, &order[range])
+    })
+    .into_iter()
+    .collect()
+}
+
+fn render_accounts(graph: &Graph, accounts: &[u32]) -> Result<RecordBatch> {
+    let n = accounts.len();
     let mut platform = StringBuilder::with_capacity(n, n * 8);
     let mut scope = StringBuilder::with_capacity(n, n * 16);
     let mut account = StringBuilder::with_capacity(n, n * 32);
     let mut person = StringBuilder::with_capacity(n, n * 17);
     let mut first = TimestampMillisecondBuilder::with_capacity(n);
     let mut last = TimestampMillisecondBuilder::with_capacity(n);
-    for &a in &graph.account_order {
+    for &a in accounts {
         let (p, s, id) = graph.account_key(a);
         platform.append_value(p);
         scope.append_value(s);

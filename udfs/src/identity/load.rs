@@ -1,0 +1,309 @@
+//! Loading rows into a [`GraphBuilder`]: batches of rows (read through [`TextColumn`]s,
+//! so the graph does not depend on Arrow) go to three threads that run side by side with
+//! the reader: one interns the accounts, one the identifier values, and one joins their
+//! results into deduplicated evidence. No thread waits for another batch by batch, so
+//! decoding the next batch, interning and deduplicating overlap. The answer does not
+//! depend on the number of threads.
+
+use std::mem::take;
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::{Builder, JoinHandle};
+
+use super::graph::{
+    AccountTable, EvidenceSet, GraphBuilder, IdType, Interned, NONE, Tables, intern_identifiers,
+};
+use super::interner::Interner;
+
+/// A text column of a batch.
+pub trait TextColumn: Send + Sync {
+    fn get(&self, row: usize) -> Option<&str>;
+}
+
+/// A time column of a batch, epoch milliseconds.
+pub trait TimeColumn: Send + Sync {
+    fn get(&self, row: usize) -> Option<i64>;
+}
+
+/// One batch of rows.
+pub struct Batch {
+    /// Per row: the scope group of its account ([`GraphBuilder::scope`]), or [`NONE`] to
+    /// skip the row.
+    pub groups: Vec<u32>,
+    /// The account id (read for rows with a group).
+    pub account: Box<dyn TextColumn>,
+    /// When the account was active and the identifiers were seen.
+    pub ts: Box<dyn TimeColumn>,
+    /// The identifier columns.
+    pub identifiers: Vec<(IdType, Box<dyn TextColumn>)>,
+    /// Source rows add accounts; link rows (`members`) only attach identifiers to
+    /// accounts already recorded, and rows of other accounts add no evidence.
+    pub new_accounts: bool,
+}
+
+/// A batch with what the worker threads need of the builder at the time it was sent.
+struct Job {
+    batch: Batch,
+    /// `(platform, scope)` names of each account group.
+    scopes: Vec<(u32, u32)>,
+    /// Per identifier column: its identifier group ([`NONE`]: union ids, per platform).
+    groups: Vec<u32>,
+    /// Per account group: the identifier group of its platform's union ids.
+    union_groups: Vec<u32>,
+}
+
+impl Job {
+    fn accounts(&self, table: &mut AccountTable) -> (Vec<u32>, Vec<i64>) {
+        table.add_batch(&self.batch, &self.scopes)
+    }
+
+    fn identifiers(&self, values: &mut Interner) -> Vec<u32> {
+        intern_identifiers(values, &self.batch, &self.groups, &self.union_groups)
+    }
+}
+
+/// Batches in flight per channel: enough to keep the threads busy, few enough to bound
+/// the memory.
+const QUEUE: usize = 4;
+
+struct Workers {
+    accounts: SyncSender<Arc<Job>>,
+    values: SyncSender<Arc<Job>>,
+    handles: (
+        JoinHandle<AccountTable>,
+        JoinHandle<Interner>,
+        JoinHandle<EvidenceSet>,
+    ),
+}
+
+/// Adds batches to a builder; [`Self::finish`] gives the builder back.
+pub struct Loader {
+    builder: GraphBuilder,
+    workers: Option<Workers>,
+}
+
+fn join<T>(handle: JoinHandle<T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+impl Loader {
+    /// A loader with worker threads when the builder may use more than one thread.
+    pub fn new(mut builder: GraphBuilder) -> Self {
+        let workers = match builder.threads {
+            1 => None,
+            _ => Self::start(&mut builder.tables),
+        };
+        Self { builder, workers }
+    }
+
+    /// Moves the tables to three threads; `None` (tables untouched) if a thread could not
+    /// be started.
+    fn start(tables: &mut Tables) -> Option<Workers> {
+        let (accounts, account_jobs) = sync_channel::<Arc<Job>>(QUEUE);
+        let (values, value_jobs) = sync_channel::<Arc<Job>>(QUEUE);
+        let (account_rows, account_done) = sync_channel::<(Vec<u32>, Vec<i64>)>(QUEUE);
+        let (value_rows, value_done) = sync_channel::<(Vec<u32>, usize)>(QUEUE);
+        let mut table = take(&mut tables.evidence);
+        let evidence = Builder::new()
+            .name("identity-evidence".into())
+            .spawn(move || {
+                while let (Ok((accounts, times)), Ok((identifiers, width))) =
+                    (account_done.recv(), value_done.recv())
+                {
+                    table.add_batch(&Interned {
+                        accounts,
+                        times,
+                        identifiers,
+                        width,
+                    });
+                }
+                table
+            })
+            .ok()?;
+        let mut table = take(&mut tables.accounts);
+        let account_thread = Builder::new()
+            .name("identity-accounts".into())
+            .spawn(move || {
+                for job in account_jobs {
+                    if account_rows.send(job.accounts(&mut table)).is_err() {
+                        break;
+                    }
+                }
+                table
+            });
+        let mut table = take(&mut tables.values);
+        let value_thread = Builder::new()
+            .name("identity-values".into())
+            .spawn(move || {
+                for job in value_jobs {
+                    let ids = job.identifiers(&mut table);
+                    if value_rows.send((ids, job.groups.len())).is_err() {
+                        break;
+                    }
+                }
+                table
+            });
+        match (account_thread, value_thread) {
+            (Ok(a), Ok(v)) => Some(Workers {
+                accounts,
+                values,
+                handles: (a, v, evidence),
+            }),
+            (a, v) => {
+                // Put back what was moved: the loader then works inline.
+                drop((accounts, values));
+                if let Ok(a) = a {
+                    tables.accounts = join(a);
+                }
+                if let Ok(v) = v {
+                    tables.values = join(v);
+                }
+                tables.evidence = join(evidence);
+                None
+            }
+        }
+    }
+
+    /// The builder, for [`GraphBuilder::scope`] and [`GraphBuilder::find_scope`].
+    pub fn builder(&mut self) -> &mut GraphBuilder {
+        &mut self.builder
+    }
+
+    /// Adds a batch.
+    pub fn add(&mut self, batch: Batch) {
+        let b = &mut self.builder;
+        let groups = batch
+            .identifiers
+            .iter()
+            .map(|&(kind, _)| match kind {
+                IdType::UnionId => NONE,
+                kind => b.kind_group(kind, NONE),
+            })
+            .collect();
+        let job = Job {
+            batch,
+            scopes: b.scopes.clone(),
+            groups,
+            union_groups: b.union_groups.clone(),
+        };
+        match &self.workers {
+            Some(w) => {
+                let job = Arc::new(job);
+                // A send fails only if a worker panicked; `finish` raises that panic.
+                let _ = w.accounts.send(Arc::clone(&job));
+                let _ = w.values.send(job);
+            }
+            None => {
+                let tables = &mut b.tables;
+                let (accounts, times) = job.accounts(&mut tables.accounts);
+                let identifiers = job.identifiers(&mut tables.values);
+                tables.evidence.add_batch(&Interned {
+                    accounts,
+                    times,
+                    identifiers,
+                    width: job.groups.len(),
+                });
+            }
+        }
+    }
+
+    /// Waits for the threads and returns the builder with every batch added.
+    pub fn finish(mut self) -> GraphBuilder {
+        if let Some(w) = self.workers.take() {
+            drop((w.accounts, w.values));
+            let (a, v, e) = w.handles;
+            let tables = &mut self.builder.tables;
+            tables.accounts = join(a);
+            tables.values = join(v);
+            tables.evidence = join(e);
+        }
+        self.builder
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::IdentityRules;
+
+    struct Texts(Vec<Option<String>>);
+
+    impl TextColumn for Texts {
+        fn get(&self, row: usize) -> Option<&str> {
+            self.0[row].as_deref()
+        }
+    }
+
+    struct Times(Vec<Option<i64>>);
+
+    impl TimeColumn for Times {
+        fn get(&self, row: usize) -> Option<i64> {
+            self.0[row]
+        }
+    }
+
+    /// `(account, person)` of every account, in key order.
+    fn resolve(threads: usize, batches: usize) -> Vec<(String, String)> {
+        let mut loader = Loader::new(GraphBuilder::new(threads));
+        let rows = 5_000;
+        for k in 0..batches {
+            let range = k * rows / batches..(k + 1) * rows / batches;
+            let groups = range
+                .clone()
+                .map(|i| match i % 97 {
+                    0 => NONE,
+                    _ => loader.builder().scope(["douyin", "kuaishou"][i % 2], "app"),
+                })
+                .collect();
+            let text = |f: &dyn Fn(usize) -> Option<String>| {
+                Box::new(Texts(range.clone().map(f).collect()))
+            };
+            loader.add(Batch {
+                groups,
+                account: text(&|i| Some(format!("a{}", i % 3_000))),
+                ts: Box::new(Times(
+                    range
+                        .clone()
+                        .map(|i| (i % 7 != 0).then_some(i as i64))
+                        .collect(),
+                )),
+                identifiers: vec![
+                    (IdType::UnionId, text(&|i| Some(format!("u{}", i % 1_500)))),
+                    (
+                        IdType::Phone,
+                        text(&|i| (i % 5 == 0).then(|| format!("k{}", i % 800))),
+                    ),
+                    (
+                        IdType::Device,
+                        text(&|i| (i % 3 == 0).then(|| format!("d{}", i % 900))),
+                    ),
+                ],
+                new_accounts: true,
+            });
+        }
+        let g = loader.finish().resolve(&IdentityRules::default());
+        g.account_order
+            .iter()
+            .map(|&a| {
+                let person = &g.persons[g.person_of[a as usize] as usize];
+                (g.account_key(a).2.to_string(), person.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn threads_and_batching_do_not_change_the_answer() {
+        let inline = resolve(1, 1);
+        assert!(inline.len() > 2_900, "{}", inline.len());
+        let persons: std::collections::HashSet<&String> = inline.iter().map(|r| &r.1).collect();
+        assert!(
+            persons.len() > 1 && persons.len() < 3_000,
+            "{}",
+            persons.len()
+        );
+        assert_eq!(resolve(2, 7), inline);
+        assert_eq!(resolve(3, 40), inline);
+    }
+}
