@@ -199,19 +199,20 @@ pub(super) struct Interned {
 }
 
 /// The identifier of each row and identifier column of `batch` (row-major; `NONE`: no
-/// value or a skipped row), interned into `values`. `groups` is each column's identifier
-/// group, `NONE` for union ids, whose group is their row's platform's (`union_groups`,
-/// per account group).
+/// value, or no account: `accounts` is the batch's [`AccountTable::add_batch`]), interned
+/// into `values`. `groups` is each column's identifier group, `NONE` for union ids, whose
+/// group is their row's platform's (`union_groups`, per account group).
 pub(super) fn intern_identifiers(
     values: &mut Interner,
     batch: &Batch,
+    accounts: &[u32],
     groups: &[u32],
     union_groups: &[u32],
 ) -> Vec<u32> {
     let width = batch.identifiers.len();
     let mut ids = vec![NONE; batch.groups.len() * width];
-    for (row, &g) in batch.groups.iter().enumerate() {
-        if g == NONE {
+    for (row, (&g, &a)) in batch.groups.iter().zip(accounts).enumerate() {
+        if a == NONE {
             continue;
         }
         for (k, (_, column)) in batch.identifiers.iter().enumerate() {
@@ -485,9 +486,10 @@ impl Components {
     /// Joins the components of roots `a` and `b`.
     fn union(&mut self, a: u32, b: u32) {
         let (na, nb) = (self.nodes[a as usize], self.nodes[b as usize]);
-        let (root, gone, r, g) = match na.size >= nb.size {
-            true => (a, b, na, nb),
-            false => (b, a, nb, na),
+        let (root, gone, r, g) = if na.size >= nb.size {
+            (a, b, na, nb)
+        } else {
+            (b, a, nb, na)
         };
         self.nodes[gone as usize].parent = root;
         let mut merged = Node {
@@ -539,8 +541,6 @@ pub struct Graph {
     pub accounts: Vec<Account>,
     /// Accounts in key order `(platform, scope, account_id)`.
     pub account_order: Vec<u32>,
-    /// Every identifier read. A value seen only on `members` rows of accounts not in the
-    /// source has no evidence (degree 0).
     pub identifiers: Vec<Identifier>,
     /// Evidence in canonical order, with what became of each.
     pub evidence: Vec<(Evidence, LinkStatus)>,

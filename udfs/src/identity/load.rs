@@ -1,12 +1,12 @@
 //! Loading rows into a [`GraphBuilder`]: batches of rows (read through [`TextColumn`]s,
-//! so the graph does not depend on Arrow) go to three threads that run side by side with
-//! the reader: one interns the accounts, one the identifier values, and one joins their
-//! results into deduplicated evidence. No thread waits for another batch by batch, so
-//! decoding the next batch, interning and deduplicating overlap. The answer does not
-//! depend on the number of threads.
+//! so the graph does not depend on Arrow) pass through three threads that run side by
+//! side with the reader, each owning one table: the first interns the batch's accounts,
+//! the second its identifier values (of rows with an account), the third adds the
+//! deduplicated evidence. Bounded channels connect them, so decoding the next batch and
+//! the three steps of the earlier ones overlap. The answer does not depend on the number
+//! of threads.
 
 use std::mem::take;
-use std::sync::Arc;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::{Builder, JoinHandle};
 
@@ -52,13 +52,28 @@ struct Job {
     union_groups: Vec<u32>,
 }
 
+/// A batch's accounts (`NONE`: skipped or unknown) and times.
+type Accounts = (Vec<u32>, Vec<i64>);
+
 impl Job {
-    fn accounts(&self, table: &mut AccountTable) -> (Vec<u32>, Vec<i64>) {
+    fn accounts(&self, table: &mut AccountTable) -> Accounts {
         table.add_batch(&self.batch, &self.scopes)
     }
 
-    fn identifiers(&self, values: &mut Interner) -> Vec<u32> {
-        intern_identifiers(values, &self.batch, &self.groups, &self.union_groups)
+    fn interned(&self, values: &mut Interner, (accounts, times): Accounts) -> Interned {
+        let identifiers = intern_identifiers(
+            values,
+            &self.batch,
+            &accounts,
+            &self.groups,
+            &self.union_groups,
+        );
+        Interned {
+            accounts,
+            times,
+            identifiers,
+            width: self.groups.len(),
+        }
     }
 }
 
@@ -67,8 +82,7 @@ impl Job {
 const QUEUE: usize = 4;
 
 struct Workers {
-    accounts: SyncSender<Arc<Job>>,
-    values: SyncSender<Arc<Job>>,
+    jobs: SyncSender<Job>,
     handles: (
         JoinHandle<AccountTable>,
         JoinHandle<Interner>,
@@ -80,6 +94,13 @@ struct Workers {
 pub struct Loader {
     builder: GraphBuilder,
     workers: Option<Workers>,
+}
+
+fn spawn<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<JoinHandle<T>> {
+    Builder::new().name(name.into()).spawn(f)
 }
 
 fn join<T>(handle: JoinHandle<T>) -> T {
@@ -101,66 +122,53 @@ impl Loader {
     /// Moves the tables to three threads; `None` (tables untouched) if a thread could not
     /// be started.
     fn start(tables: &mut Tables) -> Option<Workers> {
-        let (accounts, account_jobs) = sync_channel::<Arc<Job>>(QUEUE);
-        let (values, value_jobs) = sync_channel::<Arc<Job>>(QUEUE);
-        let (account_rows, account_done) = sync_channel::<(Vec<u32>, Vec<i64>)>(QUEUE);
-        let (value_rows, value_done) = sync_channel::<(Vec<u32>, usize)>(QUEUE);
-        let mut table = take(&mut tables.evidence);
-        let evidence = Builder::new()
-            .name("identity-evidence".into())
-            .spawn(move || {
-                while let (Ok((accounts, times)), Ok((identifiers, width))) =
-                    (account_done.recv(), value_done.recv())
-                {
-                    table.add_batch(&Interned {
-                        accounts,
-                        times,
-                        identifiers,
-                        width,
-                    });
+        let (jobs, job_rx) = sync_channel::<Job>(QUEUE);
+        let (with_accounts, account_rx) = sync_channel::<(Job, Accounts)>(QUEUE);
+        let (interned, interned_rx) = sync_channel::<Interned>(QUEUE);
+        let mut evidence = take(&mut tables.evidence);
+        let evidence = spawn("identity-evidence", move || {
+            for batch in interned_rx {
+                evidence.add_batch(&batch);
+            }
+            evidence
+        });
+        let mut values = take(&mut tables.values);
+        let values = spawn("identity-values", move || {
+            for (job, accounts) in account_rx {
+                if interned.send(job.interned(&mut values, accounts)).is_err() {
+                    break;
                 }
-                table
-            })
-            .ok()?;
-        let mut table = take(&mut tables.accounts);
-        let account_thread = Builder::new()
-            .name("identity-accounts".into())
-            .spawn(move || {
-                for job in account_jobs {
-                    if account_rows.send(job.accounts(&mut table)).is_err() {
-                        break;
-                    }
+            }
+            values
+        });
+        let mut accounts = take(&mut tables.accounts);
+        let accounts = spawn("identity-accounts", move || {
+            for job in job_rx {
+                let rows = job.accounts(&mut accounts);
+                if with_accounts.send((job, rows)).is_err() {
+                    break;
                 }
-                table
-            });
-        let mut table = take(&mut tables.values);
-        let value_thread = Builder::new()
-            .name("identity-values".into())
-            .spawn(move || {
-                for job in value_jobs {
-                    let ids = job.identifiers(&mut table);
-                    if value_rows.send((ids, job.groups.len())).is_err() {
-                        break;
-                    }
-                }
-                table
-            });
-        match (account_thread, value_thread) {
-            (Ok(a), Ok(v)) => Some(Workers {
-                accounts,
-                values,
-                handles: (a, v, evidence),
+            }
+            accounts
+        });
+        match (accounts, values, evidence) {
+            (Ok(a), Ok(v), Ok(e)) => Some(Workers {
+                jobs,
+                handles: (a, v, e),
             }),
-            (a, v) => {
-                // Put back what was moved: the loader then works inline.
-                drop((accounts, values));
+            (a, v, e) => {
+                // Put back what was moved (a thread that did not start dropped its
+                // table's contents, which were empty): the loader then works inline.
+                drop(jobs);
                 if let Ok(a) = a {
                     tables.accounts = join(a);
                 }
                 if let Ok(v) = v {
                     tables.values = join(v);
                 }
-                tables.evidence = join(evidence);
+                if let Ok(e) = e {
+                    tables.evidence = join(e);
+                }
                 None
             }
         }
@@ -189,22 +197,13 @@ impl Loader {
             union_groups: b.union_groups.clone(),
         };
         match &self.workers {
-            Some(w) => {
-                let job = Arc::new(job);
-                // A send fails only if a worker panicked; `finish` raises that panic.
-                let _ = w.accounts.send(Arc::clone(&job));
-                let _ = w.values.send(job);
-            }
+            // A send fails only if a worker panicked; `finish` raises that panic.
+            Some(w) => drop(w.jobs.send(job)),
             None => {
                 let tables = &mut b.tables;
-                let (accounts, times) = job.accounts(&mut tables.accounts);
-                let identifiers = job.identifiers(&mut tables.values);
-                tables.evidence.add_batch(&Interned {
-                    accounts,
-                    times,
-                    identifiers,
-                    width: job.groups.len(),
-                });
+                let accounts = job.accounts(&mut tables.accounts);
+                let interned = job.interned(&mut tables.values, accounts);
+                tables.evidence.add_batch(&interned);
             }
         }
     }
@@ -212,7 +211,7 @@ impl Loader {
     /// Waits for the threads and returns the builder with every batch added.
     pub fn finish(mut self) -> GraphBuilder {
         if let Some(w) = self.workers.take() {
-            drop((w.accounts, w.values));
+            drop(w.jobs);
             let (a, v, e) = w.handles;
             let tables = &mut self.builder.tables;
             tables.accounts = join(a);
@@ -291,6 +290,42 @@ mod tests {
                 (g.account_key(a).2.to_string(), person.clone())
             })
             .collect()
+    }
+
+    #[test]
+    fn link_rows_of_unknown_accounts_add_nothing() {
+        for threads in [1, 2] {
+            let mut loader = Loader::new(GraphBuilder::new(threads));
+            let scope = loader.builder().scope("douyin", "app");
+            let texts =
+                |v: &[&str]| Box::new(Texts(v.iter().map(|s| Some(s.to_string())).collect()));
+            loader.add(Batch {
+                groups: vec![scope],
+                account: texts(&["a1"]),
+                ts: Box::new(Times(vec![Some(1)])),
+                identifiers: vec![(IdType::Device, texts(&["d1"]))],
+                new_accounts: true,
+            });
+            let known = loader.builder().find_scope("douyin", "app").unwrap_or(NONE);
+            loader.add(Batch {
+                groups: vec![known, known, NONE],
+                account: texts(&["a1", "stranger", "a1"]),
+                ts: Box::new(Times(vec![Some(2), Some(3), Some(4)])),
+                identifiers: vec![(IdType::Member, texts(&["m1", "m2", "m3"]))],
+                new_accounts: false,
+            });
+            let g = loader.finish().resolve(&IdentityRules::default());
+            assert_eq!(g.accounts.len(), 1);
+            let values: Vec<&str> = (0..g.identifiers.len() as u32)
+                .map(|i| g.identifier_value(i))
+                .collect();
+            assert_eq!(values.len(), 2, "{values:?}");
+            assert!(
+                values.contains(&"d1") && values.contains(&"m1"),
+                "{values:?}"
+            );
+            assert_eq!(g.evidence.len(), 2);
+        }
     }
 
     #[test]

@@ -276,9 +276,10 @@ fn scope_groups(
             match last {
                 Some((lp, ls, g)) if lp == p && ls == s => g,
                 _ => {
-                    let g = match find {
-                        true => b.find_scope(p, s).unwrap_or(NONE),
-                        false => b.scope(p, s),
+                    let g = if find {
+                        b.find_scope(p, s).unwrap_or(NONE)
+                    } else {
+                        b.scope(p, s)
                     };
                     last = Some((p, s, g));
                     g

@@ -67,8 +67,7 @@ fn render(graph: &Graph) -> Result<RecordBatch> {
     };
     push("total", "accounts", graph.accounts.len());
     push("total", "persons", graph.persons.len());
-    let linked = graph.degree.iter().filter(|&&d| d > 0).count();
-    push("total", "identifiers", linked);
+    push("total", "identifiers", graph.identifiers.len());
     push("total", "evidence", graph.evidence.len());
     let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
     for p in 0..graph.persons.len() {
