@@ -289,54 +289,69 @@ fn scope_groups(
         .collect()
 }
 
-/// Adds a batch of `SOURCE_COLUMNS` rows: accounts and their identifiers.
-fn add_events(loader: &mut Loader, batch: &RecordBatch) -> Result<()> {
-    let text = |i| Text::of(batch, i);
-    let (platform, scope, account) = (text(0)?, text(1)?, text(2)?);
-    let groups = scope_groups(
-        loader.builder(),
-        &platform,
-        &scope,
-        &account,
-        batch.num_rows(),
-        false,
-    );
-    loader.add(Batch {
-        groups,
-        account: Box::new(account),
-        ts: Box::new(Millis::of(batch, 3)?),
-        identifiers: vec![
-            (IdType::UnionId, Box::new(text(4)?)),
-            (IdType::Phone, Box::new(text(5)?)),
-            (IdType::Device, Box::new(text(6)?)),
-        ],
-        new_accounts: true,
-    });
-    Ok(())
+/// Where a scanned table's columns are, and what its rows add.
+struct Layout {
+    platform: usize,
+    scope: usize,
+    account: usize,
+    ts: usize,
+    identifiers: &'static [(IdType, usize)],
+    /// Source rows add accounts; link rows only attach identifiers to known accounts.
+    new_accounts: bool,
 }
 
-/// Adds a batch of `MEMBER_COLUMNS` rows: phone and member links of known accounts
-/// (a bound account never seen in the source is not output).
-fn add_members(loader: &mut Loader, batch: &RecordBatch) -> Result<()> {
+/// `SOURCE_COLUMNS` rows: accounts and their identifiers.
+const SOURCE_LAYOUT: Layout = Layout {
+    platform: 0,
+    scope: 1,
+    account: 2,
+    ts: 3,
+    identifiers: &[
+        (IdType::UnionId, 4),
+        (IdType::Phone, 5),
+        (IdType::Device, 6),
+    ],
+    new_accounts: true,
+};
+
+/// `MEMBER_COLUMNS` rows: phone and member links of known accounts (a bound account
+/// never seen in the source is not output).
+const MEMBER_LAYOUT: Layout = Layout {
+    platform: 2,
+    scope: 3,
+    account: 4,
+    ts: 5,
+    identifiers: &[(IdType::Phone, 1), (IdType::Member, 0)],
+    new_accounts: false,
+};
+
+/// Adds a batch of rows laid out as `layout`.
+fn add_rows(loader: &mut Loader, batch: &RecordBatch, layout: &Layout) -> Result<()> {
     let text = |i| Text::of(batch, i);
-    let (platform, scope, account) = (text(2)?, text(3)?, text(4)?);
+    let (platform, scope, account) = (
+        text(layout.platform)?,
+        text(layout.scope)?,
+        text(layout.account)?,
+    );
     let groups = scope_groups(
         loader.builder(),
         &platform,
         &scope,
         &account,
         batch.num_rows(),
-        true,
+        !layout.new_accounts,
     );
+    let identifiers = layout
+        .identifiers
+        .iter()
+        .map(|&(kind, i)| Ok((kind, Box::new(text(i)?) as Box<dyn TextColumn>)))
+        .collect::<Result<Vec<_>>>()?;
     loader.add(Batch {
         groups,
         account: Box::new(account),
-        ts: Box::new(Millis::of(batch, 5)?),
-        identifiers: vec![
-            (IdType::Phone, Box::new(text(1)?)),
-            (IdType::Member, Box::new(text(0)?)),
-        ],
-        new_accounts: false,
+        ts: Box::new(Millis::of(batch, layout.ts)?),
+        identifiers,
+        new_accounts: layout.new_accounts,
     });
     Ok(())
 }
@@ -361,7 +376,7 @@ pub async fn resolve(
     let mut loader = Loader::new(GraphBuilder::new(session.config().target_partitions()));
     let mut rows = scan(session, source, provider, &SOURCE_COLUMNS).await?;
     while let Some(batch) = rows.next().await {
-        add_events(&mut loader, &batch?)?;
+        add_rows(&mut loader, &batch?, &SOURCE_LAYOUT)?;
     }
     let members = &rules.options.members_table;
     let members_provider = if members.is_empty() || members == source {
@@ -381,7 +396,7 @@ pub async fn resolve(
         }
         let mut rows = scan(session, members, m, &MEMBER_COLUMNS).await?;
         while let Some(batch) = rows.next().await {
-            add_members(&mut loader, &batch?)?;
+            add_rows(&mut loader, &batch?, &MEMBER_LAYOUT)?;
         }
     }
     let mut graph = loader.finish().resolve(rules);
