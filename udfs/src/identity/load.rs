@@ -119,8 +119,8 @@ impl Loader {
         Self { builder, workers }
     }
 
-    /// Moves the tables to three threads; `None` (tables untouched) if a thread could not
-    /// be started.
+    /// Moves the tables to three threads; `None`, with the tables put back, if a thread
+    /// could not be started.
     fn start(tables: &mut Tables) -> Option<Workers> {
         let (jobs, job_rx) = sync_channel::<Job>(QUEUE);
         let (with_accounts, account_rx) = sync_channel::<(Job, Accounts)>(QUEUE);
@@ -157,8 +157,8 @@ impl Loader {
                 handles: (a, v, e),
             }),
             (a, v, e) => {
-                // Put back what was moved (a thread that did not start dropped its
-                // table's contents, which were empty): the loader then works inline.
+                // Put back what was moved (a thread that did not start dropped its table,
+                // which was still empty): the loader then works inline.
                 drop(jobs);
                 if let Ok(a) = a {
                     tables.accounts = join(a);
