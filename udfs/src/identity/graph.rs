@@ -169,17 +169,17 @@ impl AccountTable {
         let (mut accounts, mut times) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for (row, &group) in batch.groups.iter().enumerate() {
             let ts = batch.ts.get(row);
-            let id = batch.account.get(row).unwrap_or_default();
             let a = match group {
                 NONE => NONE,
-                g if batch.new_accounts => self.record(
-                    g,
-                    scopes[g as usize],
-                    id,
-                    ts.unwrap_or(i64::MAX),
-                    ts.unwrap_or(i64::MIN),
-                ),
-                g => self.ids.find(g, id).unwrap_or(NONE),
+                g => {
+                    let id = batch.account.get(row).unwrap_or_default();
+                    if batch.new_accounts {
+                        let (first, last) = (ts.unwrap_or(i64::MAX), ts.unwrap_or(i64::MIN));
+                        self.record(g, scopes[g as usize], id, first, last)
+                    } else {
+                        self.ids.find(g, id).unwrap_or(NONE)
+                    }
+                }
             };
             accounts.push(a);
             times.push(ts.unwrap_or(i64::MAX));
