@@ -7,9 +7,9 @@ use hashbrown::hash_table::{Entry, HashTable};
 use sha2::{Digest, Sha256};
 
 use super::IdentityRules;
-use super::interner::{Interner, hash_of};
+use super::interner::{Interner, hash_of, prefetch};
 use super::load::Batch;
-use super::parallel;
+use super::{order, parallel};
 
 /// Identifier types, in link priority order (lower first on equal timestamps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -142,11 +142,18 @@ impl AccountTable {
     /// Records account `id` of scope group `group` (platform and scope names `key`),
     /// active between `first` and `last`.
     fn record(&mut self, group: u32, key: (u32, u32), id: &str, first: i64, last: i64) -> u32 {
-        let (a, new) = self.ids.intern(group, id);
-        if new {
+        let (a, _) = self.ids.intern(group, id);
+        self.seen(a, key, first, last);
+        a
+    }
+
+    /// Account `a`, just interned (new when it is the next index), was active between
+    /// `first` and `last`.
+    fn seen(&mut self, a: u32, (platform, scope): (u32, u32), first: i64, last: i64) {
+        if a as usize == self.list.len() {
             self.list.push(Account {
-                platform: key.0,
-                scope: key.1,
+                platform,
+                scope,
                 first_seen: first,
                 last_seen: last,
             });
@@ -155,7 +162,6 @@ impl AccountTable {
             acc.first_seen = acc.first_seen.min(first);
             acc.last_seen = acc.last_seen.max(last);
         }
-        a
     }
 
     /// The account of each row of `batch` (`NONE`: skipped or, for link rows, unknown)
@@ -166,24 +172,28 @@ impl AccountTable {
         scopes: &[(u32, u32)],
     ) -> (Vec<u32>, Vec<i64>) {
         let n = batch.groups.len();
-        let (mut accounts, mut times) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        for (row, &group) in batch.groups.iter().enumerate() {
-            let ts = batch.ts.get(row);
-            let a = match group {
-                NONE => NONE,
-                g => {
-                    let id = batch.account.get(row).unwrap_or_default();
-                    if batch.new_accounts {
-                        let (first, last) = (ts.unwrap_or(i64::MAX), ts.unwrap_or(i64::MIN));
-                        self.record(g, scopes[g as usize], id, first, last)
-                    } else {
-                        self.ids.find(g, id).unwrap_or(NONE)
-                    }
-                }
-            };
-            accounts.push(a);
-            times.push(ts.unwrap_or(i64::MAX));
+        let times: Vec<Option<i64>> = (0..n).map(|row| batch.ts.get(row)).collect();
+        let rows: Vec<usize> = (0..n).filter(|&r| batch.groups[r] != NONE).collect();
+        let keys: Vec<(u32, &str)> = rows
+            .iter()
+            .map(|&r| (batch.groups[r], batch.account.get(r).unwrap_or_default()))
+            .collect();
+        let mut accounts = vec![NONE; n];
+        if batch.new_accounts {
+            let ids = self.ids.intern_all(&keys);
+            for (k, (&row, &a)) in rows.iter().zip(&ids).enumerate() {
+                prefetch(ids.get(k + 8).and_then(|&a| self.list.get(a as usize)));
+                let ts = times[row];
+                let (first, last) = (ts.unwrap_or(i64::MAX), ts.unwrap_or(i64::MIN));
+                self.seen(a, scopes[keys[k].0 as usize], first, last);
+                accounts[row] = a;
+            }
+        } else {
+            for (&row, a) in rows.iter().zip(self.ids.find_all(&keys)) {
+                accounts[row] = a;
+            }
         }
+        let times = times.into_iter().map(|t| t.unwrap_or(i64::MAX)).collect();
         (accounts, times)
     }
 }
@@ -211,6 +221,7 @@ pub(super) fn intern_identifiers(
 ) -> Vec<u32> {
     let width = batch.identifiers.len();
     let mut ids = vec![NONE; batch.groups.len() * width];
+    let (mut cells, mut keys) = (Vec::new(), Vec::new());
     for (row, (&g, &a)) in batch.groups.iter().zip(accounts).enumerate() {
         if a == NONE {
             continue;
@@ -221,9 +232,13 @@ pub(super) fn intern_identifiers(
                     NONE => union_groups[g as usize],
                     group => group,
                 };
-                ids[row * width + k] = values.intern(group, value).0;
+                cells.push(row * width + k);
+                keys.push((group, value));
             }
         }
+    }
+    for (cell, id) in cells.into_iter().zip(values.intern_all(&keys)) {
+        ids[cell] = id;
     }
     ids
 }
@@ -286,15 +301,28 @@ impl EvidenceSet {
 
     pub(super) fn add_batch(&mut self, batch: &Interned) {
         let width = batch.width;
+        let mut found = Vec::new();
         for (row, &a) in batch.accounts.iter().enumerate() {
             if a == NONE {
                 continue;
             }
             for &i in &batch.identifiers[row * width..(row + 1) * width] {
                 if i != NONE {
-                    self.add(a, i, batch.times[row]);
+                    found.push((a, i, batch.times[row]));
                 }
             }
+        }
+        let most = found.iter().map(|f| f.1 as usize + 1).max().unwrap_or(0);
+        if most > self.first.len() {
+            self.first.resize(most, NONE);
+        }
+        // The first evidence of an identifier, then that evidence, are read a few rows
+        // ahead (see `Interner::intern_all`).
+        for (k, &(a, i, ts)) in found.iter().enumerate() {
+            prefetch(found.get(k + 16).map(|f| &self.first[f.1 as usize]));
+            let ahead = found.get(k + 8).map(|f| self.first[f.1 as usize]);
+            prefetch(ahead.and_then(|j| self.list.get(j as usize)));
+            self.add(a, i, ts);
         }
     }
 }
@@ -452,6 +480,17 @@ impl Components {
         }
     }
 
+    /// The root of `x`, without shortening paths (for reads from several threads).
+    fn root(&self, mut x: u32) -> u32 {
+        loop {
+            let parent = self.nodes[x as usize].parent;
+            if parent == x {
+                return x;
+            }
+            x = parent;
+        }
+    }
+
     fn unions(&self, root: u32) -> impl Iterator<Item = u32> + '_ {
         std::iter::successors(
             Some(self.nodes[root as usize].union_head).filter(|&u| u != NONE),
@@ -539,8 +578,6 @@ pub struct Graph {
     account_ids: Interner,
     identifier_values: Interner,
     pub accounts: Vec<Account>,
-    /// Accounts in key order `(platform, scope, account_id)`.
-    pub account_order: Vec<u32>,
     pub identifiers: Vec<Identifier>,
     /// Evidence in canonical order, with what became of each.
     pub evidence: Vec<(Evidence, LinkStatus)>,
@@ -579,50 +616,6 @@ pub fn person_id_of(platform: &str, scope: &str, id: &str) -> String {
     s
 }
 
-/// The rank of each of a few group keys in their order.
-fn group_ranks<K: Ord>(keys: &[K]) -> Vec<u32> {
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-    inverse(&order.iter().map(|&i| i as u32).collect::<Vec<_>>())
-}
-
-/// `out[p[i]] = i`.
-fn inverse(p: &[u32]) -> Vec<u32> {
-    let mut out = vec![0u32; p.len()];
-    for (i, &x) in p.iter().enumerate() {
-        out[x as usize] = i as u32;
-    }
-    out
-}
-
-/// The rank of each interned item in the order of its key `(group rank, text)`.
-/// Sorting compares the group rank and the text's first 8 bytes, held in the sorted
-/// element itself, and reads whole texts only when those tie: the same order as
-/// comparing the keys, without chasing a pointer per comparison.
-fn canonical_ranks(items: &Interner, group_rank: &[u32]) -> Vec<u32> {
-    let prefix = |text: &str| {
-        let mut bytes = [0u8; 8];
-        let len = text.len().min(8);
-        bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
-        u64::from_be_bytes(bytes)
-    };
-    let mut order: Vec<(u32, u64, u32)> = (0..items.len() as u32)
-        .map(|i| {
-            (
-                group_rank[items.group(i) as usize],
-                prefix(items.text(i)),
-                i,
-            )
-        })
-        .collect();
-    order.sort_unstable_by(|x, y| {
-        (x.0, x.1)
-            .cmp(&(y.0, y.1))
-            .then_with(|| items.text(x.2).cmp(items.text(y.2)))
-    });
-    inverse(&order.iter().map(|o| o.2).collect::<Vec<_>>())
-}
-
 impl Graph {
     pub fn str(&self, id: u32) -> &str {
         self.names.get(id)
@@ -636,6 +629,13 @@ impl Graph {
             self.str(acc.scope),
             self.account_ids.text(a),
         )
+    }
+
+    /// The accounts in key order `(platform, scope, account_id)`.
+    pub fn accounts_by_key(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.accounts.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.account_key(a).cmp(&self.account_key(b)));
+        order
     }
 
     /// The value of an identifier.
@@ -678,58 +678,55 @@ impl Graph {
         let n_acc = accounts.len();
         let n_ident = identifier_values.len();
 
-        // Canonical ranks: the answer never depends on input order.
-        let scope_rank = group_ranks(
-            &scopes
-                .iter()
-                .map(|&(p, s)| (names.get(p), names.get(s)))
-                .collect::<Vec<_>>(),
-        );
-        let kind_rank = group_ranks(
-            &kinds
-                .iter()
-                .map(|k| {
-                    (
-                        k.kind,
-                        if k.scope == NONE {
-                            ""
-                        } else {
-                            names.get(k.scope)
-                        },
-                    )
-                })
-                .collect::<Vec<_>>(),
-        );
-        let (account_rank, ident_rank) = parallel::both(
+        // Canonical order (`super::order`): the answer never depends on input order.
+        let scope_hash: Vec<u64> = scopes
+            .iter()
+            .map(|&(p, s)| hash_of((names.get(p), names.get(s))))
+            .collect();
+        let kind_name = |k: &Identifier| match k.scope {
+            NONE => "",
+            scope => names.get(scope),
+        };
+        let kind_hash: Vec<u64> = kinds
+            .iter()
+            .map(|k| hash_of((k.kind, kind_name(k))))
+            .collect();
+        let (account_hash, ident_hash) = parallel::both(
             threads,
-            || canonical_ranks(&account_ids, &scope_rank),
-            || canonical_ranks(&identifier_values, &kind_rank),
+            || order::key_hashes(&account_ids, &scope_hash, threads),
+            || order::key_hashes(&identifier_values, &kind_hash, threads),
         );
-        let account_order = inverse(&account_rank);
-        let identifier_order = inverse(&ident_rank);
         let identifiers: Vec<Identifier> = (0..n_ident as u32)
             .map(|i| kinds[identifier_values.group(i) as usize])
             .collect();
-
-        // Evidence by time, then identifier (its rank orders types first), then account.
-        let keys: Vec<(i64, u64)> = parallel::map(threads, evidence.len(), |j| {
-            let e = &evidence[j];
-            let ranks = (u64::from(ident_rank[e.identifier as usize]) << 32)
-                | u64::from(account_rank[e.account as usize]);
-            (e.ts, ranks)
+        let account_key = |a: u32| {
+            let (p, s) = scopes[account_ids.group(a) as usize];
+            (names.get(p), names.get(s), account_ids.text(a))
+        };
+        // Identifier types first (2 bits), then the identifier's and the account's hashes.
+        let ident_key: Vec<u32> = parallel::map(threads, n_ident, |i| {
+            (identifiers[i].kind as u32) << 30 | ident_hash[i] >> 2
         });
-        drop(evidence);
-        let keys = parallel::sort(threads, keys);
-        let evidence: Vec<Evidence> = parallel::map(threads, keys.len(), |j| {
-            let (ts, ranks) = keys[j];
-            Evidence {
-                account: account_order[(ranks & 0xffff_ffff) as usize],
-                identifier: identifier_order[(ranks >> 32) as usize],
-                ts,
-            }
-        });
-        drop(keys);
-
+        drop(ident_hash);
+        let evidence = order::sort_evidence(
+            &evidence,
+            &ident_key,
+            &account_hash,
+            |x, y| {
+                let ident = |e: &Evidence| {
+                    let i = e.identifier;
+                    (
+                        identifiers[i as usize].kind,
+                        kind_name(&identifiers[i as usize]),
+                        identifier_values.text(i),
+                    )
+                };
+                ident(x)
+                    .cmp(&ident(y))
+                    .then_with(|| account_key(x.account).cmp(&account_key(y.account)))
+            },
+            threads,
+        );
         // Per-identifier facts: degree, blocked, shared device.
         let mut degree = vec![0u32; n_ident];
         for e in &evidence {
@@ -745,16 +742,21 @@ impl Graph {
         .concat();
         let mut shared = vec![false; n_ident];
         if rules.shared_device_rule {
-            // (device, account scope, account): a device on two accounts of one scope.
-            let seen: Vec<(u32, u32, u32)> = evidence
+            // (device, account scope) of devices on two accounts or more: evidence is
+            // one per account and device, so a pair seen twice is a device on two
+            // accounts of one scope.
+            let seen: Vec<u64> = evidence
                 .iter()
-                .filter(|e| identifiers[e.identifier as usize].kind == IdType::Device)
-                .map(|e| (e.identifier, account_ids.group(e.account), e.account))
+                .filter(|e| {
+                    let i = e.identifier as usize;
+                    identifiers[i].kind == IdType::Device && degree[i] > 1
+                })
+                .map(|e| u64::from(e.identifier) << 32 | u64::from(account_ids.group(e.account)))
                 .collect();
             let seen = parallel::sort(threads, seen);
             for w in seen.windows(2) {
-                if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
-                    shared[w[0].0 as usize] = true;
+                if w[0] == w[1] {
+                    shared[(w[0] >> 32) as usize] = true;
                 }
             }
         }
@@ -780,9 +782,15 @@ impl Graph {
         let (statuses, by_anchor) = parallel::both(
             threads,
             || {
-                evidence
-                    .iter()
-                    .map(|e| {
+                // The nodes of an evidence are read a few rows ahead.
+                (0..evidence.len())
+                    .map(|k| {
+                        if let Some(f) = evidence.get(k + 16) {
+                            prefetch(uf.nodes.get(f.account as usize));
+                            prefetch(uf.nodes.get(n_acc + f.identifier as usize));
+                            prefetch(verdict.get(f.identifier as usize));
+                        }
+                        let e = &evidence[k];
                         let i = e.identifier as usize;
                         if verdict[i] != LinkStatus::Linked {
                             return verdict[i];
@@ -801,24 +809,24 @@ impl Graph {
                     .collect::<Vec<LinkStatus>>()
             },
             || {
-                let mut keys: Vec<(i64, u32)> = accounts
-                    .iter()
-                    .zip(&account_rank)
-                    .map(|(acc, &r)| (acc.first_seen, r))
-                    .collect();
-                keys.sort_unstable();
-                keys
+                order::anchor_order(&accounts, &account_hash, |a, b| {
+                    account_key(a).cmp(&account_key(b))
+                })
             },
         );
 
         // Persons: components of accounts, anchors first.
+        let root_of = |x: usize| uf.root(x as u32);
+        let roots = parallel::map(threads, n_acc, root_of);
         let mut person_of_root = vec![NONE; n_acc + n_ident];
         let mut person_of = vec![0u32; n_acc];
         let mut anchors: Vec<u32> = Vec::new();
         let mut sizes: Vec<u32> = Vec::new();
-        for &(_, r) in &by_anchor {
-            let a = account_order[r as usize];
-            let root = uf.find(a) as usize;
+        for (k, &a) in by_anchor.iter().enumerate() {
+            prefetch(by_anchor.get(k + 16).map(|&f| &roots[f as usize]));
+            let ahead = by_anchor.get(k + 8).map(|&f| roots[f as usize] as usize);
+            prefetch(ahead.map(|root| &person_of_root[root]));
+            let root = roots[a as usize] as usize;
             if person_of_root[root] == NONE {
                 person_of_root[root] = anchors.len() as u32;
                 anchors.push(a);
@@ -828,6 +836,7 @@ impl Graph {
             person_of[a as usize] = p;
             sizes[p as usize] += 1;
         }
+        drop(roots);
         let mut member_starts = Vec::with_capacity(anchors.len() + 1);
         let mut next = Vec::with_capacity(anchors.len());
         let mut total = 0u32;
@@ -838,34 +847,45 @@ impl Graph {
         }
         member_starts.push(total);
         let mut member_list = vec![0u32; n_acc];
-        for &(_, r) in &by_anchor {
-            let a = account_order[r as usize];
+        for &a in &by_anchor {
             let slot = &mut next[person_of[a as usize] as usize];
             member_list[*slot as usize] = a;
             *slot += 1;
         }
-        let identifier_person = (0..n_ident)
-            .map(|i| {
-                let p = person_of_root[uf.find((n_acc + i) as u32) as usize];
-                (p != NONE).then_some(p)
-            })
-            .collect();
-        let persons = parallel::map(threads, anchors.len(), |p| {
-            let a = anchors[p];
-            let acc = &accounts[a as usize];
-            person_id_of(
-                names.get(acc.platform),
-                names.get(acc.scope),
-                account_ids.text(a),
-            )
+        let identifier_person = parallel::map(threads, n_ident, |i| {
+            let p = person_of_root[root_of(n_acc + i) as usize];
+            (p != NONE).then_some(p)
         });
+        // Person ids, computed over the accounts in stored order (their texts are read
+        // in sequence), then put in person order.
+        let mut is_anchor = vec![false; n_acc];
+        for &a in &anchors {
+            is_anchor[a as usize] = true;
+        }
+        let ids = parallel::chunks(threads, n_acc, |range| {
+            range
+                .filter(|&a| is_anchor[a])
+                .map(|a| {
+                    let acc = &accounts[a];
+                    let id = person_id_of(
+                        names.get(acc.platform),
+                        names.get(acc.scope),
+                        account_ids.text(a as u32),
+                    );
+                    (person_of[a], id)
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut persons = vec![String::new(); anchors.len()];
+        for (p, id) in ids.into_iter().flatten() {
+            persons[p as usize] = id;
+        }
         Graph {
             names,
             scope_ids,
             account_ids,
             identifier_values,
             accounts,
-            account_order,
             identifiers,
             evidence: evidence.into_iter().zip(statuses).collect(),
             degree,
@@ -955,34 +975,6 @@ mod tests {
         ("douyin", "app", "a1", 42, IdType::UnionId, "u1"),
         ("wechat_channels", "wx", "a5", 50, IdType::UnionId, "u1"),
     ];
-
-    #[test]
-    fn canonical_ranks_follow_the_key_order() {
-        let keys: Vec<(u8, String)> = [
-            (1, "abcdefgh2"),
-            (0, "zz"),
-            (1, "abcdefgh1"),
-            (1, "ab"),
-            (1, "ab\0"),
-            (0, ""),
-            (1, "abcdefgh"),
-            (1, "b"),
-        ]
-        .iter()
-        .map(|(g, t)| (*g, t.to_string()))
-        .collect();
-        // Interner groups numbered against their order: group 1 ranks first.
-        let mut items = Interner::default();
-        for (g, text) in &keys {
-            items.intern(1 - u32::from(*g), text);
-        }
-        let ranks = canonical_ranks(&items, &[1, 0]);
-        let mut expected: Vec<usize> = (0..keys.len()).collect();
-        expected.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
-        for (r, &i) in expected.iter().enumerate() {
-            assert_eq!(ranks[i] as usize, r, "key {:?}", keys[i]);
-        }
-    }
 
     #[test]
     fn input_order_does_not_matter() {

@@ -283,9 +283,9 @@ mod tests {
             });
         }
         let g = loader.finish().resolve(&IdentityRules::default());
-        g.account_order
-            .iter()
-            .map(|&a| {
+        g.accounts_by_key()
+            .into_iter()
+            .map(|a| {
                 let person = &g.persons[g.person_of[a as usize] as usize];
                 (g.account_key(a).2.to_string(), person.clone())
             })

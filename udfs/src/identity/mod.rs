@@ -8,6 +8,8 @@
 pub mod graph;
 mod interner;
 pub mod load;
+mod order;
+pub(crate) use interner::prefetch;
 pub(crate) mod parallel;
 
 use std::sync::Arc;
@@ -424,7 +426,7 @@ pub async fn resolve(
 }
 
 /// Results with at least this many rows are scanned in parallel.
-const PARALLEL_ROWS: usize = 1 << 16;
+pub(crate) const PARALLEL_ROWS: usize = 1 << 16;
 
 /// What a table function makes of a resolved graph.
 /// Large answers come in several batches (built in parallel), read in parallel.

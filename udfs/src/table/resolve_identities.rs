@@ -10,7 +10,9 @@ use datafusion_macros::user_doc;
 
 use super::{TableFunction, batch, finish_str, finish_ts, push_ts};
 use crate::identity::graph::Graph;
-use crate::identity::{IdentityRules, IdentityTable, parallel, source_and_previous};
+use crate::identity::{
+    IdentityRules, IdentityTable, PARALLEL_ROWS, parallel, prefetch, source_and_previous,
+};
 use crate::scalar::utc_millis;
 
 const NAME: &str = "resolve_identities";
@@ -22,8 +24,8 @@ const NAME: &str = "resolve_identities";
     `events` identity columns `platform, account_scope, account_id, event_ts, union_id, \
     phone_key, device_id`). Accounts are linked by a shared `union_id` (scoped by \
     platform), `phone_key`, `device_id` and the `members` table's phone and member links, \
-    with a native union-find processed in a canonical order (earliest evidence first, ties \
-    by identifier and account key), so the answer never depends on input order. Guards: \
+    with a native union-find processed in a canonical order (earliest evidence first; ties \
+    by identifier type, then by a fixed hash of the identifier and account keys), so the answer never depends on input order. Guards: \
     blocked values (`identity.blocked_values`: all-zero ids, `unknown`, `null`, empty, \
     `-1`...), hub values on more than `identity.hub_threshold` accounts (quarantined), two \
     union ids of one platform never merge, at most `identity.max_phones` phones per \
@@ -69,18 +71,28 @@ pub fn schema() -> SchemaRef {
     Arc::clone(&SCHEMA)
 }
 
-/// One row per account, in account key order: large results in one batch per thread,
-/// built in parallel.
+/// One row per account: small results in account key order, large ones (read in
+/// parallel, so in no particular order anyway) in one batch per thread, built in
+/// parallel in the order the accounts are stored, which reads memory in sequence.
 pub fn render(graph: &Graph) -> Result<Vec<RecordBatch>> {
-    let order = &graph.account_order;
-    parallel::chunks(graph.threads, order.len(), |range| {
-        render_accounts(graph, &order[range])
+    let n = graph.accounts.len();
+    if n < PARALLEL_ROWS {
+        return Ok(vec![render_accounts(
+            graph,
+            graph.accounts_by_key().into_iter(),
+        )?]);
+    }
+    parallel::chunks(graph.threads, n, |range| {
+        render_accounts(graph, range.map(|a| a as u32))
     })
     .into_iter()
     .collect()
 }
 
-fn render_accounts(graph: &Graph, accounts: &[u32]) -> Result<RecordBatch> {
+fn render_accounts(
+    graph: &Graph,
+    accounts: impl ExactSizeIterator<Item = u32>,
+) -> Result<RecordBatch> {
     let n = accounts.len();
     let mut platform = StringBuilder::with_capacity(n, n * 8);
     let mut scope = StringBuilder::with_capacity(n, n * 16);
@@ -88,12 +100,26 @@ fn render_accounts(graph: &Graph, accounts: &[u32]) -> Result<RecordBatch> {
     let mut person = StringBuilder::with_capacity(n, n * 17);
     let mut first = TimestampMillisecondBuilder::with_capacity(n);
     let mut last = TimestampMillisecondBuilder::with_capacity(n);
-    for &a in accounts {
+    let person_of = |a: u32| &graph.persons[graph.person_of[a as usize] as usize];
+    for a in accounts {
+        // The person ids of accounts a few rows on are read ahead.
+        prefetch(
+            graph
+                .person_of
+                .get(a as usize + 16)
+                .map(|&p| &graph.persons[p as usize]),
+        );
+        prefetch(
+            graph
+                .person_of
+                .get(a as usize + 8)
+                .map(|&p| graph.persons[p as usize].as_bytes()),
+        );
         let (p, s, id) = graph.account_key(a);
         platform.append_value(p);
         scope.append_value(s);
         account.append_value(id);
-        person.append_value(&graph.persons[graph.person_of[a as usize] as usize]);
+        person.append_value(person_of(a));
         let acc = &graph.accounts[a as usize];
         push_ts(&mut first, acc.first_seen);
         push_ts(&mut last, acc.last_seen);
