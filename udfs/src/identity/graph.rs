@@ -250,8 +250,10 @@ pub(super) struct EvidenceSet {
     /// Per identifier: its first evidence. Most identifiers are on one account, so most
     /// evidence is found here with one array read.
     first: Vec<u32>,
-    /// The evidence of the other accounts of an identifier: indices into `list`.
-    others: HashTable<u32>,
+    /// The evidence of the other accounts of an identifier: `account << 32 |
+    /// identifier` and the index into `list` (the key inline, so growing the table
+    /// reads nothing else).
+    others: HashTable<(u64, u32)>,
 }
 
 impl EvidenceSet {
@@ -272,15 +274,11 @@ impl EvidenceSet {
             }
             j if list[j as usize].account == account => Some(j),
             _ => {
-                let key = (account, identifier);
-                let pair = |j: &u32| {
-                    let e = &list[*j as usize];
-                    (e.account, e.identifier)
-                };
-                match others.entry(hash_of(key), |j| pair(j) == key, |j| hash_of(pair(j))) {
-                    Entry::Occupied(o) => Some(*o.get()),
+                let key = u64::from(account) << 32 | u64::from(identifier);
+                match others.entry(hash_of(key), |o| o.0 == key, |o| hash_of(o.0)) {
+                    Entry::Occupied(o) => Some(o.get().1),
                     Entry::Vacant(v) => {
-                        v.insert(list.len() as u32);
+                        v.insert((key, list.len() as u32));
                         None
                     }
                 }
@@ -579,8 +577,10 @@ pub struct Graph {
     identifier_values: Interner,
     pub accounts: Vec<Account>,
     pub identifiers: Vec<Identifier>,
-    /// Evidence in canonical order, with what became of each.
-    pub evidence: Vec<(Evidence, LinkStatus)>,
+    /// Evidence in canonical order.
+    pub evidence: Vec<Evidence>,
+    /// What became of each piece of evidence.
+    pub statuses: Vec<LinkStatus>,
     /// Distinct accounts per identifier.
     pub degree: Vec<u32>,
     /// Person (index into `persons`) of each account.
@@ -790,6 +790,12 @@ impl Graph {
                             prefetch(uf.nodes.get(n_acc + f.identifier as usize));
                             prefetch(verdict.get(f.identifier as usize));
                         }
+                        if let Some(f) = evidence.get(k + 8) {
+                            // The parents, now that the nodes are near.
+                            let parent = |x: usize| uf.nodes[x].parent as usize;
+                            prefetch(uf.nodes.get(parent(f.account as usize)));
+                            prefetch(uf.nodes.get(parent(n_acc + f.identifier as usize)));
+                        }
                         let e = &evidence[k];
                         let i = e.identifier as usize;
                         if verdict[i] != LinkStatus::Linked {
@@ -887,7 +893,8 @@ impl Graph {
             identifier_values,
             accounts,
             identifiers,
-            evidence: evidence.into_iter().zip(statuses).collect(),
+            evidence,
+            statuses,
             degree,
             person_of,
             persons,

@@ -1,10 +1,10 @@
 //! Interned ids: millions of `(group, text)` keys (a platform scope and an account id, an
-//! identifier type and its value) mapped to dense `u32` indices. One text arena and one
-//! open-addressing table: no allocation per id, and the texts of neighbouring indices
+//! identifier type and its value) mapped to dense `u32` indices. One text arena and an
+//! open-addressing table per group: no allocation per id, and the texts of neighbouring indices
 //! sit next to each other in memory.
 //!
 //! Tables of millions of keys do not fit in a core's cache, so a lookup waits for memory
-//! three times in a row (the slot, the item, the text). [`Interner::intern_all`] and
+//! twice in a row (the slot, then the text). [`Interner::intern_all`] and
 //! [`Interner::find_all`] take a batch of keys and ask for those lines a few keys ahead
 //! ([`prefetch`]), so the waits of successive keys overlap instead of adding up.
 
@@ -49,20 +49,73 @@ struct Item {
     group: u32,
 }
 
-/// An empty slot.
-const EMPTY: u64 = 0;
+/// One slot of a group's table: the key's tag (the high half of its hash), its index
+/// plus one (0: empty) and where its text is (start in the low 40 bits, length in the
+/// high 24, saturated for longer texts), so a lookup reads the slot and the text only.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    tag: u32,
+    index: u32,
+    place: u64,
+}
+
+const LEN_SHIFT: u32 = 40;
+/// The length field of texts this long or longer; their length is in their item.
+const LONG: u64 = (1 << (64 - LEN_SHIFT)) - 1;
+
+impl Slot {
+    fn start(self) -> usize {
+        (self.place & ((1 << LEN_SHIFT) - 1)) as usize
+    }
+}
+
+/// The keys of one group: linear probing; a key's home slot is its tag's top bits, so
+/// growing the table moves slots without hashing a text again.
+#[derive(Debug, Default)]
+struct Table {
+    slots: Vec<Slot>,
+    /// log2 of the number of slots.
+    bits: u32,
+    len: usize,
+}
+
+impl Table {
+    fn home(&self, tag: u32) -> usize {
+        // Shifting a u64 keeps `bits == 0` (no slots yet) well defined.
+        (u64::from(tag) >> (32 - self.bits)) as usize
+    }
+
+    /// Room for `more` new keys without growing (at most 5/8 of the slots used).
+    fn reserve(&mut self, more: usize) {
+        let needed = self.len + more;
+        if needed * 8 <= self.slots.len() * 5 {
+            return;
+        }
+        let mut bits = self.bits.max(4);
+        while needed * 8 > (1usize << bits) * 5 {
+            bits += 1;
+        }
+        assert!(bits <= 32, "more than 2^31 interned ids in one group");
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); 1 << bits]);
+        self.bits = bits;
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| s.index != 0) {
+            let mut pos = self.home(slot.tag);
+            while self.slots[pos].index != 0 {
+                pos = (pos + 1) & mask;
+            }
+            self.slots[pos] = slot;
+        }
+    }
+}
 
 /// Dense indices for `(group, text)` keys.
 #[derive(Debug, Default)]
 pub struct Interner {
     text: String,
     items: Vec<Item>,
-    /// Linear probing over `tag << 32 | (index + 1)` (0: empty), where `tag` is the high
-    /// half of the key's hash. A key's home slot is its tag's top bits, so growing the
-    /// table moves slots without hashing a text again.
-    slots: Vec<u64>,
-    /// log2 of the number of slots.
-    bits: u32,
+    /// One lookup table per group.
+    tables: Vec<Table>,
 }
 
 /// A batch's keys, with their tags.
@@ -88,27 +141,24 @@ impl Interner {
         self.items[i as usize].group
     }
 
-    fn home(&self, tag: u32) -> usize {
-        // Shifting a u64 keeps `bits == 0` (no slots yet) well defined.
-        (u64::from(tag) >> (32 - self.bits)) as usize
-    }
-
-    /// The slot holding `key`, or the empty slot where it would go.
-    fn probe(&self, tag: u32, (group, text): (u32, &str)) -> Result<usize, usize> {
-        let mask = self.slots.len() - 1;
-        let mut pos = self.home(tag);
+    /// The slot holding `key`, or the empty slot where it would go (`table` is the
+    /// key's group's, and has slots).
+    fn probe(&self, table: &Table, tag: u32, text: &str) -> Result<usize, usize> {
+        let mask = table.slots.len() - 1;
+        let len = (text.len() as u64).min(LONG);
+        let mut pos = table.home(tag);
         loop {
-            let slot = self.slots[pos];
-            if slot == EMPTY {
+            let slot = table.slots[pos];
+            if slot.index == 0 {
                 return Err(pos);
             }
-            if (slot >> 32) as u32 == tag {
-                let i = (slot as u32 - 1) as usize;
-                let item = self.items[i];
-                if item.group == group
-                    && item.len as usize == text.len()
-                    && &self.text[item.start..item.start + text.len()] == text
-                {
+            if slot.tag == tag && slot.place >> LEN_SHIFT == len {
+                let start = slot.start();
+                let same = match len {
+                    LONG => self.text(slot.index - 1) == text,
+                    _ => &self.text.as_bytes()[start..start + text.len()] == text.as_bytes(),
+                };
+                if same {
                     return Ok(pos);
                 }
             }
@@ -116,70 +166,28 @@ impl Interner {
         }
     }
 
-    /// Room for `more` new items without growing (at most 5/8 of the slots used).
-    fn reserve(&mut self, more: usize) {
-        let needed = self.items.len() + more;
-        if needed * 8 <= self.slots.len() * 5 {
-            return;
+    /// Prefetches for key `k` of a batch the slot of the key `2 AHEAD` on and the text
+    /// of the key `AHEAD` on (its slot is in cache by then).
+    fn prefetch_ahead(&self, keys: &[(u32, &str)], tags: &[u32], k: usize) {
+        let table = |k: usize| Some((self.tables.get(keys.get(k)?.0 as usize)?, tags[k]));
+        if let Some((t, tag)) = table(k + 2 * AHEAD).filter(|(t, _)| t.bits > 0) {
+            prefetch(t.slots.get(t.home(tag)));
         }
-        let mut bits = self.bits.max(4);
-        while needed * 8 > (1usize << bits) * 5 {
-            bits += 1;
-        }
-        assert!(bits <= 32, "more than 2^31 interned ids");
-        let old = std::mem::replace(&mut self.slots, vec![EMPTY; 1 << bits]);
-        self.bits = bits;
-        let mask = self.slots.len() - 1;
-        for slot in old.into_iter().filter(|&s| s != EMPTY) {
-            let mut pos = self.home((slot >> 32) as u32);
-            while self.slots[pos] != EMPTY {
-                pos = (pos + 1) & mask;
-            }
-            self.slots[pos] = slot;
-        }
-    }
-
-    /// Prefetches, for the key `ahead` keys on, the slot (`stage` 2), the item (1) or
-    /// the text (0) a lookup will read.
-    fn prefetch_key(&self, tag: Option<&u32>, stage: u8) {
-        let Some(&tag) = tag else { return };
-        let pos = self.home(tag);
-        if stage == 2 {
-            return prefetch(self.slots.get(pos));
-        }
-        // The first slot with the tag (almost always the home slot, now in cache).
-        let mask = self.slots.len() - 1;
-        let found = (0..4)
-            .map(|k| self.slots[(pos + k) & mask])
-            .find(|&s| s == EMPTY || (s >> 32) as u32 == tag);
-        let Some(slot) = found.filter(|&s| s != EMPTY) else {
+        let Some((t, tag)) = table(k + AHEAD).filter(|(t, _)| t.bits > 0) else {
             return;
         };
-        let item = self.items.get((slot as u32 - 1) as usize);
-        match (stage, item) {
-            (1, _) => prefetch(item),
-            (_, Some(item)) => prefetch(self.text.as_bytes().get(item.start)),
-            _ => {}
+        // The first slot with the tag: almost always the home slot.
+        let mask = t.slots.len() - 1;
+        let home = t.home(tag);
+        let found = (0..4)
+            .map(|j| t.slots[(home + j) & mask])
+            .find(|s| s.index == 0 || s.tag == tag);
+        if let Some(slot) = found.filter(|s| s.index != 0) {
+            // The first and the last byte: a text may cross a cache line.
+            let bytes = self.text.as_bytes();
+            prefetch(bytes.get(slot.start()));
+            prefetch(bytes.get(slot.start() + (slot.place >> LEN_SHIFT) as usize));
         }
-    }
-
-    /// Prefetches for key `k` of a batch the lines of keys `k + AHEAD .. k + 3 AHEAD`.
-    fn prefetch_ahead(&self, tags: &[u32], k: usize) {
-        self.prefetch_key(tags.get(k + 3 * AHEAD), 2);
-        self.prefetch_key(tags.get(k + 2 * AHEAD), 1);
-        self.prefetch_key(tags.get(k + AHEAD), 0);
-    }
-
-    fn insert(&mut self, pos: usize, tag: u32, (group, text): (u32, &str)) -> u32 {
-        let i = self.items.len() as u32;
-        self.items.push(Item {
-            start: self.text.len(),
-            len: text.len() as u32,
-            group,
-        });
-        self.text.push_str(text);
-        self.slots[pos] = u64::from(tag) << 32 | u64::from(i + 1);
-        i
     }
 
     /// The index of `(group, text)`, and whether it was new.
@@ -193,32 +201,62 @@ impl Interner {
     /// so a key is new exactly when its index is the next one not seen before.
     pub fn intern_all(&mut self, keys: &[(u32, &str)]) -> Vec<u32> {
         let tags = tags(keys);
-        self.reserve(keys.len());
+        // Room for every key of the batch in its group's table: no table grows in the
+        // loop below.
+        let mut per_group = vec![0usize; self.tables.len()];
+        for &(group, _) in keys {
+            let g = group as usize;
+            if g >= per_group.len() {
+                per_group.resize(g + 1, 0);
+                self.tables.resize_with(g + 1, Table::default);
+            }
+            per_group[g] += 1;
+        }
+        for (table, more) in self.tables.iter_mut().zip(per_group) {
+            table.reserve(more);
+        }
         let mut out = Vec::with_capacity(keys.len());
-        for (k, (&key, &tag)) in keys.iter().zip(&tags).enumerate() {
-            self.prefetch_ahead(&tags, k);
-            out.push(match self.probe(tag, key) {
-                Ok(pos) => (self.slots[pos] as u32) - 1,
-                Err(pos) => self.insert(pos, tag, key),
-            });
+        for (k, (&(group, text), &tag)) in keys.iter().zip(&tags).enumerate() {
+            self.prefetch_ahead(keys, &tags, k);
+            let table = &self.tables[group as usize];
+            match self.probe(table, tag, text) {
+                Ok(pos) => out.push(table.slots[pos].index - 1),
+                Err(pos) => {
+                    let i = self.items.len() as u32;
+                    let start = self.text.len();
+                    assert!(start < 1 << LEN_SHIFT, "more than 1 TiB of interned text");
+                    self.items.push(Item {
+                        start,
+                        len: text.len() as u32,
+                        group,
+                    });
+                    self.text.push_str(text);
+                    let table = &mut self.tables[group as usize];
+                    table.slots[pos] = Slot {
+                        tag,
+                        index: i + 1,
+                        place: (text.len() as u64).min(LONG) << LEN_SHIFT | start as u64,
+                    };
+                    table.len += 1;
+                    out.push(i);
+                }
+            }
         }
         out
     }
 
     /// The index of each key, `u32::MAX` for keys never interned.
     pub fn find_all(&self, keys: &[(u32, &str)]) -> Vec<u32> {
-        if self.slots.is_empty() {
-            return vec![u32::MAX; keys.len()];
-        }
         let tags = tags(keys);
         keys.iter()
             .zip(&tags)
             .enumerate()
-            .map(|(k, (&key, &tag))| {
-                self.prefetch_ahead(&tags, k);
-                match self.probe(tag, key) {
-                    Ok(pos) => (self.slots[pos] as u32) - 1,
-                    Err(_) => u32::MAX,
+            .map(|(k, (&(group, text), &tag))| {
+                self.prefetch_ahead(keys, &tags, k);
+                let table = self.tables.get(group as usize).filter(|t| t.bits > 0);
+                match table.map(|t| (t, self.probe(t, tag, text))) {
+                    Some((t, Ok(pos))) => t.slots[pos].index - 1,
+                    _ => u32::MAX,
                 }
             })
             .collect()
@@ -229,10 +267,9 @@ impl Interner {
         Some(self.find_all(&[(group, text)])[0]).filter(|&i| i != u32::MAX)
     }
 
-    /// Drops the lookup table (lookups are over; the texts stay).
+    /// Drops the lookup tables (lookups are over; the texts stay).
     pub fn freeze(&mut self) {
-        self.slots = Vec::new();
-        self.bits = 0;
+        self.tables = Vec::new();
     }
 }
 

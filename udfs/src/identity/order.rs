@@ -92,16 +92,23 @@ pub(super) fn sort_evidence(
         }
         (starts, scattered)
     });
-    // Each thread sorts the buckets that start in its share of the positions.
+    // Each thread sorts the buckets that start in its share of the positions, into its
+    // piece of the output.
     let starts: Vec<usize> = (0..=last + 1)
         .map(|b| shares.iter().map(|(starts, _)| starts[b]).sum())
         .collect();
-    let sorted = parallel::chunks(threads, evidence.len(), |range| {
-        let buckets = starts.partition_point(|&s| s < range.start)
-            ..starts.partition_point(|&s| s < range.end);
-        let mut out = Vec::with_capacity(range.len());
+    let n = evidence.len();
+    let parts = parallel::useful(threads, n);
+    let first_bucket: Vec<usize> = (0..parts)
+        .map(|k| starts.partition_point(|&s| s < k * n / parts))
+        .chain([last + 1])
+        .collect();
+    let cuts: Vec<usize> = first_bucket[1..parts].iter().map(|&b| starts[b]).collect();
+    let mut sorted = evidence.to_vec();
+    parallel::fill(&mut sorted, &cuts, |k, piece| {
+        let mut out = piece.iter_mut();
         let mut local: Vec<(i64, u64, Evidence)> = Vec::new();
-        for b in buckets {
+        for b in first_bucket[k]..first_bucket[k + 1] {
             local.clear();
             for (starts, scattered) in &shares {
                 let bucket = &scattered[starts[b]..starts[b + 1]];
@@ -120,11 +127,13 @@ pub(super) fn sort_evidence(
                     run.sort_by(|x, y| tie(&x.2, &y.2));
                 }
             }
-            out.extend(local.iter().map(|x| x.2));
+            // `local` first: the zip must not take a slot it does not fill.
+            for (x, slot) in local.iter().zip(out.by_ref()) {
+                *slot = x.2;
+            }
         }
-        out
     });
-    sorted.concat()
+    sorted
 }
 
 /// The accounts by first seen, ties by key (`by_key` compares two accounts' keys;
@@ -166,7 +175,7 @@ mod tests {
     fn evidence_by_time_then_hash_then_key() {
         // Times far apart and close together, and missing (i64::MAX), in every order.
         let mut evidence = Vec::new();
-        for k in 0..20_000u32 {
+        for k in 0..50_000u32 {
             let ts = match k % 7 {
                 0 => i64::MAX,
                 1 => -5,
@@ -177,7 +186,7 @@ mod tests {
         // Identifier hashes tie for identifiers 3 and up, account hashes for all
         // accounts: the tie compares accounts, descending.
         let identifier_key: Vec<u32> = (0..13).map(|i: u32| i.min(3)).collect();
-        let account_key = vec![7; 20_000];
+        let account_key = vec![7; 50_000];
         let key = |e: &Evidence| identifier_key[e.identifier as usize];
         let tie = |x: &Evidence, y: &Evidence| y.account.cmp(&x.account);
         let sort =

@@ -22,9 +22,14 @@ pub fn map<T: Send, F: Fn(usize) -> T + Sync>(threads: usize, n: usize, f: F) ->
         .collect()
 }
 
+/// How many of `threads` threads `n` items are worth.
+pub fn useful(threads: usize, n: usize) -> usize {
+    threads.min(n / MIN_PER_THREAD).max(1)
+}
+
 /// `0..n` cut into one range per thread (up to `threads`), `f` of each range, in order.
 pub fn chunks<T: Send, F: Fn(Range<usize>) -> T + Sync>(threads: usize, n: usize, f: F) -> Vec<T> {
-    let threads = threads.min(n / MIN_PER_THREAD).max(1);
+    let threads = useful(threads, n);
     if threads == 1 {
         return vec![f(0..n)];
     }
@@ -38,6 +43,33 @@ pub fn chunks<T: Send, F: Fn(Range<usize>) -> T + Sync>(threads: usize, n: usize
             .collect();
         handles.into_iter().map(join).collect()
     })
+}
+
+/// `f(k, piece)` for each piece `k` of `out` cut at the ascending positions `cuts`,
+/// each piece on a thread of its own.
+pub fn fill<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], cuts: &[usize], f: F) {
+    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+    let (mut rest, mut at) = (out, 0);
+    for &cut in cuts {
+        let (piece, tail) = rest.split_at_mut(cut - at);
+        pieces.push(piece);
+        (rest, at) = (tail, cut);
+    }
+    pieces.push(rest);
+    if cuts.is_empty() {
+        return f(0, pieces[0]);
+    }
+    scope(|s| {
+        let handles: Vec<_> = pieces
+            .into_iter()
+            .enumerate()
+            .map(|(k, piece)| {
+                let f = &f;
+                s.spawn(move || f(k, piece))
+            })
+            .collect();
+        handles.into_iter().for_each(join);
+    });
 }
 
 /// Runs `a` and `b` at the same time when `threads > 1`.
@@ -101,5 +133,8 @@ mod tests {
         assert_eq!(sort(2, values.clone()), expected);
         assert_eq!(sort(1, values), expected);
         assert_eq!(both(2, || 1, || 2), (1, 2));
+        let mut out = vec![0; 10];
+        fill(&mut out, &[3, 3, 7], |k, piece| piece.fill(k));
+        assert_eq!(out, vec![0, 0, 0, 2, 2, 2, 2, 3, 3, 3]);
     }
 }

@@ -112,7 +112,7 @@ fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
         );
         push_ts(&mut ts, graph.accounts[a as usize].first_seen);
     }
-    for (e, status) in &graph.evidence {
+    for (e, status) in graph.evidence.iter().zip(&graph.statuses) {
         if graph.person_of[e.account as usize] as usize != person {
             continue;
         }

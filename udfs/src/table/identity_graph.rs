@@ -79,7 +79,7 @@ fn render(graph: &Graph) -> Result<RecordBatch> {
     let mut by_rule: BTreeMap<&str, usize> =
         LinkStatus::ALL.iter().map(|s| (s.name(), 0)).collect();
     let mut flagged: BTreeMap<(&str, String), usize> = BTreeMap::new();
-    for (e, status) in &graph.evidence {
+    for (e, status) in graph.evidence.iter().zip(&graph.statuses) {
         *by_rule.entry(status.name()).or_default() += 1;
         let section = match status {
             LinkStatus::Blocked => "blocked_value",
