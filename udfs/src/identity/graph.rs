@@ -728,10 +728,19 @@ impl Graph {
             threads,
         );
         // Per-identifier facts: degree, blocked, shared device.
-        let mut degree = vec![0u32; n_ident];
-        for e in &evidence {
-            degree[e.identifier as usize] += 1;
-        }
+        let degree = parallel::chunks(threads, evidence.len(), |range| {
+            let mut degree = vec![0u32; n_ident];
+            for e in &evidence[range] {
+                degree[e.identifier as usize] += 1;
+            }
+            degree
+        })
+        .into_iter()
+        .reduce(|mut all, part| {
+            all.iter_mut().zip(part).for_each(|(d, p)| *d += p);
+            all
+        })
+        .unwrap_or_default();
         let blocked: Vec<bool> = parallel::chunks(threads, n_ident, |range| {
             // A copy of the rules per thread: each copy of a regex has its own match cache.
             let rules = rules.clone();
@@ -745,14 +754,19 @@ impl Graph {
             // (device, account scope) of devices on two accounts or more: evidence is
             // one per account and device, so a pair seen twice is a device on two
             // accounts of one scope.
-            let seen: Vec<u64> = evidence
-                .iter()
-                .filter(|e| {
-                    let i = e.identifier as usize;
-                    identifiers[i].kind == IdType::Device && degree[i] > 1
-                })
-                .map(|e| u64::from(e.identifier) << 32 | u64::from(account_ids.group(e.account)))
-                .collect();
+            let seen: Vec<u64> = parallel::chunks(threads, evidence.len(), |range| {
+                evidence[range]
+                    .iter()
+                    .filter(|e| {
+                        let i = e.identifier as usize;
+                        identifiers[i].kind == IdType::Device && degree[i] > 1
+                    })
+                    .map(|e| {
+                        u64::from(e.identifier) << 32 | u64::from(account_ids.group(e.account))
+                    })
+                    .collect::<Vec<u64>>()
+            })
+            .concat();
             let seen = parallel::sort(threads, seen);
             for w in seen.windows(2) {
                 if w[0] == w[1] {
