@@ -490,8 +490,13 @@ impl TableProvider for IdentityTable {
             _ => batches.len().min(state.config().target_partitions()).max(1),
         };
         let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); parts];
+        // Each rendered batch stays in one partition, sliced (without copying) into
+        // batches of the session's size, which the operators above are tuned for.
+        let size = state.config().batch_size().max(1);
         for (i, batch) in batches.into_iter().enumerate() {
-            partitions[i % parts].push(batch);
+            let slices = (0..batch.num_rows()).step_by(size);
+            partitions[i % parts]
+                .extend(slices.map(|at| batch.slice(at, size.min(batch.num_rows() - at))));
         }
         Ok(MemorySourceConfig::try_new_exec(
             &partitions,
