@@ -1,7 +1,7 @@
 //! Interned ids: millions of `(group, text)` keys (a platform scope and an account id, an
 //! identifier type and its value) mapped to dense `u32` indices. One text arena and an
-//! open-addressing table per group: no allocation per id, and the texts of neighbouring indices
-//! sit next to each other in memory.
+//! open-addressing table per group: no allocation per id, and the texts of neighbouring
+//! indices sit next to each other in memory.
 //!
 //! Tables of millions of keys do not fit in a core's cache, so a lookup waits for memory
 //! twice in a row (the slot, then the text). [`Interner::intern_all`] and
