@@ -3,10 +3,10 @@
 //! it rows and read its answers.
 
 use datafusion::common::HashMap;
-use hashbrown::hash_table::{Entry, HashTable};
 use sha2::{Digest, Sha256};
 
 use super::IdentityRules;
+use super::evidence::{self, EvidenceList, Grouped};
 use super::interner::{Interner, hash_of, prefetch};
 use super::load::Batch;
 use super::{order, parallel};
@@ -243,101 +243,19 @@ pub(super) fn intern_identifiers(
     ids
 }
 
-/// Evidence deduplicated on `(account, identifier)`, keeping the earliest time.
-#[derive(Debug, Default)]
-pub(super) struct EvidenceSet {
-    list: Vec<Evidence>,
-    /// Per identifier: its first evidence. Most identifiers are on one account, so most
-    /// evidence is found here with one array read.
-    first: Vec<u32>,
-    /// The evidence of the other accounts of an identifier: `account << 32 |
-    /// identifier` and the index into `list` (the key inline, so growing the table
-    /// reads nothing else).
-    others: HashTable<(u64, u32)>,
-}
-
-impl EvidenceSet {
-    fn add(&mut self, account: u32, identifier: u32, ts: i64) {
-        let i = identifier as usize;
-        if i >= self.first.len() {
-            self.first.resize(i + 1, NONE);
-        }
-        let Self {
-            list,
-            first,
-            others,
-        } = self;
-        let j = match first[i] {
-            NONE => {
-                first[i] = list.len() as u32;
-                None
-            }
-            j if list[j as usize].account == account => Some(j),
-            _ => {
-                let key = u64::from(account) << 32 | u64::from(identifier);
-                match others.entry(hash_of(key), |o| o.0 == key, |o| hash_of(o.0)) {
-                    Entry::Occupied(o) => Some(o.get().1),
-                    Entry::Vacant(v) => {
-                        v.insert((key, list.len() as u32));
-                        None
-                    }
-                }
-            }
-        };
-        match j {
-            Some(j) => {
-                let e = &mut list[j as usize];
-                e.ts = e.ts.min(ts);
-            }
-            None => list.push(Evidence {
-                account,
-                identifier,
-                ts,
-            }),
-        }
-    }
-
-    pub(super) fn add_batch(&mut self, batch: &Interned) {
-        let width = batch.width;
-        let mut found = Vec::new();
-        for (row, &a) in batch.accounts.iter().enumerate() {
-            if a == NONE {
-                continue;
-            }
-            for &i in &batch.identifiers[row * width..(row + 1) * width] {
-                if i != NONE {
-                    found.push((a, i, batch.times[row]));
-                }
-            }
-        }
-        let most = found.iter().map(|f| f.1 as usize + 1).max().unwrap_or(0);
-        if most > self.first.len() {
-            self.first.resize(most, NONE);
-        }
-        // The first evidence of an identifier, then that evidence, are read a few rows
-        // ahead (see `Interner::intern_all`).
-        for (k, &(a, i, ts)) in found.iter().enumerate() {
-            prefetch(found.get(k + 16).map(|f| &self.first[f.1 as usize]));
-            let ahead = found.get(k + 8).map(|f| self.first[f.1 as usize]);
-            prefetch(ahead.and_then(|j| self.list.get(j as usize)));
-            self.add(a, i, ts);
-        }
-    }
-}
-
-/// The large tables of a [`GraphBuilder`]: each one is filled by its own thread while
-/// loading ([`super::load`]).
+/// The large tables of a [`GraphBuilder`]: the accounts are filled by one thread while
+/// loading, the values and the evidence by another ([`super::load`]).
 #[derive(Debug, Default)]
 pub(super) struct Tables {
     pub accounts: AccountTable,
     pub values: Interner,
-    pub evidence: EvidenceSet,
+    pub evidence: EvidenceList,
 }
 
 /// Collects accounts and evidence (in any order: the result does not depend on it).
 ///
 /// Accounts are interned per platform scope, identifier values per [`Identifier`] group;
-/// evidence is deduplicated on `(account, identifier)`, keeping the earliest time.
+/// evidence is kept as loaded, repeats included (see [`super::evidence`]).
 /// Batches of rows are added through a [`super::load::Loader`].
 #[derive(Debug, Default)]
 pub struct GraphBuilder {
@@ -427,12 +345,16 @@ struct Node {
     /// The component's union ids: a list threaded through `Components::union_next`.
     union_head: u32,
     union_tail: u32,
+    /// The platforms of the component's union ids, one bit per platform name id modulo
+    /// 32: components whose masks do not meet hold no platform twice, without walking
+    /// their lists.
+    union_platforms: u32,
     /// The component's number of phones.
     phones: u32,
 }
 
 /// Union-find over accounts (`0..A`) and identifiers (`A..`), union by size and path
-/// halving, with what the merge guards need to know of each component. One 20-byte node
+/// halving, with what the merge guards need to know of each component. One 24-byte node
 /// per item, so a find and a guard check read one record per root.
 struct Components {
     nodes: Vec<Node>,
@@ -446,6 +368,7 @@ impl Components {
             size: 1,
             union_head: NONE,
             union_tail: NONE,
+            union_platforms: 0,
             phones: 0,
         };
         let mut nodes: Vec<Node> = (0..n_acc + identifiers.len()).map(node).collect();
@@ -455,6 +378,7 @@ impl Components {
                 IdType::UnionId => {
                     node.union_head = i as u32;
                     node.union_tail = i as u32;
+                    node.union_platforms = 1 << (ident.scope % 32);
                 }
                 IdType::Phone => node.phones = 1,
                 _ => {}
@@ -506,11 +430,13 @@ impl Components {
     ) -> Option<LinkStatus> {
         // Union ids of different components are different ids: one platform twice is a
         // conflict.
-        let clash = self.unions(a).any(|u| {
-            self.unions(b)
-                .any(|v| identifiers[u as usize].scope == identifiers[v as usize].scope)
-        });
-        let phones = self.nodes[a as usize].phones + self.nodes[b as usize].phones;
+        let (na, nb) = (&self.nodes[a as usize], &self.nodes[b as usize]);
+        let clash = na.union_platforms & nb.union_platforms != 0
+            && self.unions(a).any(|u| {
+                self.unions(b)
+                    .any(|v| identifiers[u as usize].scope == identifiers[v as usize].scope)
+            });
+        let phones = na.phones + nb.phones;
         if clash {
             Some(LinkStatus::UniqueUnionId)
         } else if phones as usize > max_phones {
@@ -532,6 +458,7 @@ impl Components {
         let mut merged = Node {
             size: r.size + g.size,
             phones: r.phones + g.phones,
+            union_platforms: r.union_platforms | g.union_platforms,
             ..r
         };
         if g.union_head != NONE {
@@ -670,7 +597,7 @@ impl Graph {
                             list: accounts,
                         },
                     values: mut identifier_values,
-                    evidence: EvidenceSet { list: evidence, .. },
+                    evidence: EvidenceList { list: evidence },
                 },
             threads,
         } = b;
@@ -699,6 +626,19 @@ impl Graph {
         let identifiers: Vec<Identifier> = (0..n_ident as u32)
             .map(|i| kinds[identifier_values.group(i) as usize])
             .collect();
+        // One evidence per (account, identifier), and the identifiers' degrees and
+        // shared devices.
+        let Grouped {
+            evidence,
+            degree,
+            shared,
+        } = evidence::group(
+            evidence,
+            n_ident,
+            |a| account_ids.group(a),
+            |i| rules.shared_device_rule && identifiers[i as usize].kind == IdType::Device,
+            threads,
+        );
         let account_key = |a: u32| {
             let (p, s) = scopes[account_ids.group(a) as usize];
             (names.get(p), names.get(s), account_ids.text(a))
@@ -709,7 +649,7 @@ impl Graph {
         });
         drop(ident_hash);
         let evidence = order::sort_evidence(
-            &evidence,
+            evidence,
             &ident_key,
             &account_hash,
             |x, y| {
@@ -727,20 +667,7 @@ impl Graph {
             },
             threads,
         );
-        // Per-identifier facts: degree, blocked, shared device.
-        let degree = parallel::chunks(threads, evidence.len(), |range| {
-            let mut degree = vec![0u32; n_ident];
-            for e in &evidence[range] {
-                degree[e.identifier as usize] += 1;
-            }
-            degree
-        })
-        .into_iter()
-        .reduce(|mut all, part| {
-            all.iter_mut().zip(part).for_each(|(d, p)| *d += p);
-            all
-        })
-        .unwrap_or_default();
+        // Blocked values.
         let blocked: Vec<bool> = parallel::chunks(threads, n_ident, |range| {
             // A copy of the rules per thread: each copy of a regex has its own match cache.
             let rules = rules.clone();
@@ -749,31 +676,6 @@ impl Graph {
                 .collect::<Vec<bool>>()
         })
         .concat();
-        let mut shared = vec![false; n_ident];
-        if rules.shared_device_rule {
-            // (device, account scope) of devices on two accounts or more: evidence is
-            // one per account and device, so a pair seen twice is a device on two
-            // accounts of one scope.
-            let seen: Vec<u64> = parallel::chunks(threads, evidence.len(), |range| {
-                evidence[range]
-                    .iter()
-                    .filter(|e| {
-                        let i = e.identifier as usize;
-                        identifiers[i].kind == IdType::Device && degree[i] > 1
-                    })
-                    .map(|e| {
-                        u64::from(e.identifier) << 32 | u64::from(account_ids.group(e.account))
-                    })
-                    .collect::<Vec<u64>>()
-            })
-            .concat();
-            let seen = parallel::sort(threads, seen);
-            for w in seen.windows(2) {
-                if w[0] == w[1] {
-                    shared[(w[0] >> 32) as usize] = true;
-                }
-            }
-        }
 
         // Guarded union-find over accounts (0..A) and identifiers (A..).
         // The value guards' verdict on each identifier (`Linked`: none applies), one

@@ -1,17 +1,17 @@
 //! Loading rows into a [`GraphBuilder`]: batches of rows (read through [`TextColumn`]s,
-//! so the graph does not depend on Arrow) pass through three threads that run side by
-//! side with the reader, each owning one table: the first interns the batch's accounts,
-//! the second its identifier values (of rows with an account), the third adds the
-//! deduplicated evidence. Bounded channels connect them, so decoding the next batch and
-//! the three steps of the earlier ones overlap. The answer does not depend on the number
-//! of threads.
+//! so the graph does not depend on Arrow) pass through two threads that run side by side
+//! with the reader: the first interns the batch's accounts, the second its identifier
+//! values (of rows with an account) and appends the evidence. Bounded channels connect
+//! them, so decoding the next batch and the two steps of the earlier ones overlap. The
+//! answer does not depend on the number of threads.
 
 use std::mem::take;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::{Builder, JoinHandle};
 
+use super::evidence::EvidenceList;
 use super::graph::{
-    AccountTable, EvidenceSet, GraphBuilder, IdType, Interned, NONE, Tables, intern_identifiers,
+    AccountTable, GraphBuilder, IdType, Interned, NONE, Tables, intern_identifiers,
 };
 use super::interner::Interner;
 
@@ -85,8 +85,7 @@ struct Workers {
     jobs: SyncSender<Job>,
     handles: (
         JoinHandle<AccountTable>,
-        JoinHandle<Interner>,
-        JoinHandle<EvidenceSet>,
+        JoinHandle<(Interner, EvidenceList)>,
     ),
 }
 
@@ -119,27 +118,17 @@ impl Loader {
         Self { builder, workers }
     }
 
-    /// Moves the tables to three threads; `None`, with the tables put back, if a thread
+    /// Moves the tables to two threads; `None`, with the tables put back, if a thread
     /// could not be started.
     fn start(tables: &mut Tables) -> Option<Workers> {
         let (jobs, job_rx) = sync_channel::<Job>(QUEUE);
         let (with_accounts, account_rx) = sync_channel::<(Job, Accounts)>(QUEUE);
-        let (interned, interned_rx) = sync_channel::<Interned>(QUEUE);
-        let mut evidence = take(&mut tables.evidence);
-        let evidence = spawn("identity-evidence", move || {
-            for batch in interned_rx {
-                evidence.add_batch(&batch);
-            }
-            evidence
-        });
-        let mut values = take(&mut tables.values);
+        let (mut values, mut evidence) = (take(&mut tables.values), take(&mut tables.evidence));
         let values = spawn("identity-values", move || {
             for (job, accounts) in account_rx {
-                if interned.send(job.interned(&mut values, accounts)).is_err() {
-                    break;
-                }
+                evidence.add_batch(&job.interned(&mut values, accounts));
             }
-            values
+            (values, evidence)
         });
         let mut accounts = take(&mut tables.accounts);
         let accounts = spawn("identity-accounts", move || {
@@ -151,23 +140,20 @@ impl Loader {
             }
             accounts
         });
-        match (accounts, values, evidence) {
-            (Ok(a), Ok(v), Ok(e)) => Some(Workers {
+        match (accounts, values) {
+            (Ok(a), Ok(v)) => Some(Workers {
                 jobs,
-                handles: (a, v, e),
+                handles: (a, v),
             }),
-            (a, v, e) => {
-                // Put back what was moved (a thread that did not start dropped its table,
-                // which was still empty): the loader then works inline.
+            (a, v) => {
+                // Put back what was moved (a thread that did not start dropped its tables,
+                // which were still empty): the loader then works inline.
                 drop(jobs);
                 if let Ok(a) = a {
                     tables.accounts = join(a);
                 }
                 if let Ok(v) = v {
-                    tables.values = join(v);
-                }
-                if let Ok(e) = e {
-                    tables.evidence = join(e);
+                    (tables.values, tables.evidence) = join(v);
                 }
                 None
             }
@@ -212,11 +198,10 @@ impl Loader {
     pub fn finish(mut self) -> GraphBuilder {
         if let Some(w) = self.workers.take() {
             drop(w.jobs);
-            let (a, v, e) = w.handles;
+            let (a, v) = w.handles;
             let tables = &mut self.builder.tables;
             tables.accounts = join(a);
-            tables.values = join(v);
-            tables.evidence = join(e);
+            (tables.values, tables.evidence) = join(v);
         }
         self.builder
     }

@@ -5,6 +5,7 @@
 //! Not a SQL function: the table functions in [`crate::table`] are thin views of a
 //! [`graph::Graph`].
 
+mod evidence;
 pub mod graph;
 mod interner;
 pub mod load;
@@ -428,9 +429,10 @@ pub async fn resolve(
 /// Results with at least this many rows are scanned in parallel.
 pub(crate) const PARALLEL_ROWS: usize = 1 << 16;
 
-/// What a table function makes of a resolved graph.
+/// What a table function makes of a resolved graph: the columns asked for (indices into
+/// its schema; none for `count(*)`), in that order.
 /// Large answers come in several batches (built in parallel), read in parallel.
-pub type Render = Arc<dyn Fn(&Graph) -> Result<Vec<RecordBatch>> + Send + Sync>;
+pub type Render = Arc<dyn Fn(&Graph, &[usize]) -> Result<Vec<RecordBatch>> + Send + Sync>;
 
 /// The table a call of an identity table function returns: resolution runs when the
 /// table is scanned, through the scanning session.
@@ -478,9 +480,14 @@ impl TableProvider for IdentityTable {
             &self.rules,
         )
         .await?;
-        let batches = (self.render)(&graph)?;
-        drop(graph);
-        let _ = project_schema(&self.schema, projection)?;
+        let schema = project_schema(&self.schema, projection)?;
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let batches = (self.render)(&graph, &columns)?;
+        // Freeing a graph of millions of accounts takes a while: done on the side.
+        parallel::drop_aside(graph);
         // Large results: the batches spread over the partitions (no copy) and read in
         // parallel (then in no particular order without ORDER BY); small ones stay one
         // partition, in order.
@@ -498,11 +505,7 @@ impl TableProvider for IdentityTable {
             partitions[i % parts]
                 .extend(slices.map(|at| batch.slice(at, size.min(batch.num_rows() - at))));
         }
-        Ok(MemorySourceConfig::try_new_exec(
-            &partitions,
-            Arc::clone(&self.schema),
-            projection.cloned(),
-        )?)
+        Ok(MemorySourceConfig::try_new_exec(&partitions, schema, None)?)
     }
 }
 

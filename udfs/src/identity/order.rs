@@ -29,9 +29,9 @@ const BUCKET_BITS: u32 = 12;
 
 /// `evidence` in canonical order: by time, then by `identifier_key` of the identifier
 /// and `account_key` of the account (hashes); `tie` compares the keys of two evidence
-/// whose times and hashes are equal.
+/// whose times and hashes are equal. The sorted evidence is written over the input.
 pub(super) fn sort_evidence(
-    evidence: &[Evidence],
+    mut evidence: Vec<Evidence>,
     identifier_key: &[u32],
     account_key: &[u32],
     tie: impl Fn(&Evidence, &Evidence) -> Ordering + Sync,
@@ -104,8 +104,8 @@ pub(super) fn sort_evidence(
         .chain([last + 1])
         .collect();
     let cuts: Vec<usize> = first_bucket[1..parts].iter().map(|&b| starts[b]).collect();
-    let mut sorted = evidence.to_vec();
-    parallel::fill(&mut sorted, &cuts, |k, piece| {
+    // Every evidence is in `shares` now: the input is overwritten with the output.
+    parallel::fill(&mut evidence, &cuts, |k, piece| {
         let mut out = piece.iter_mut();
         let mut local: Vec<(i64, u64, Evidence)> = Vec::new();
         for b in first_bucket[k]..first_bucket[k + 1] {
@@ -133,7 +133,7 @@ pub(super) fn sort_evidence(
             }
         }
     });
-    sorted
+    evidence
 }
 
 /// The accounts by first seen, ties by key (`by_key` compares two accounts' keys;
@@ -189,8 +189,9 @@ mod tests {
         let account_key = vec![7; 50_000];
         let key = |e: &Evidence| identifier_key[e.identifier as usize];
         let tie = |x: &Evidence, y: &Evidence| y.account.cmp(&x.account);
-        let sort =
-            |v: &[Evidence], threads| sort_evidence(v, &identifier_key, &account_key, tie, threads);
+        let sort = |v: &[Evidence], threads| {
+            sort_evidence(v.to_vec(), &identifier_key, &account_key, tie, threads)
+        };
         let sorted = sort(&evidence, 2);
         let mut expected = evidence.clone();
         expected.sort_by(|x, y| (x.ts, key(x)).cmp(&(y.ts, key(y))).then_with(|| tie(x, y)));

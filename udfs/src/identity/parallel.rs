@@ -1,6 +1,6 @@
 //! The identity graph's independent per-item steps (blocked-value checks, person ids,
-//! sorts) split over a few scoped threads. The results never depend on the number of
-//! threads.
+//! sorts) split over a few scoped threads, and freeing it on the side. The results never
+//! depend on the number of threads.
 
 use std::ops::Range;
 use std::thread::{ScopedJoinHandle, scope};
@@ -20,6 +20,14 @@ pub fn map<T: Send, F: Fn(usize) -> T + Sync>(threads: usize, n: usize, f: F) ->
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// Drops `value` on a thread of its own: freeing millions of items takes a while that
+/// the caller need not wait for. If no thread starts, the value is dropped here.
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("identity-drop".into())
+        .spawn(move || drop(value));
 }
 
 /// How many of `threads` threads `n` items are worth.
@@ -46,8 +54,12 @@ pub fn chunks<T: Send, F: Fn(Range<usize>) -> T + Sync>(threads: usize, n: usize
 }
 
 /// `f(k, piece)` for each piece `k` of `out` cut at the ascending positions `cuts`,
-/// each piece on a thread of its own.
-pub fn fill<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], cuts: &[usize], f: F) {
+/// each piece on a thread of its own; the results in piece order.
+pub fn fill<T: Send, R: Send, F: Fn(usize, &mut [T]) -> R + Sync>(
+    out: &mut [T],
+    cuts: &[usize],
+    f: F,
+) -> Vec<R> {
     let mut pieces = Vec::with_capacity(cuts.len() + 1);
     let (mut rest, mut at) = (out, 0);
     for &cut in cuts {
@@ -57,7 +69,7 @@ pub fn fill<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], cuts: &[usize
     }
     pieces.push(rest);
     if cuts.is_empty() {
-        return f(0, pieces[0]);
+        return vec![f(0, pieces.remove(0))];
     }
     scope(|s| {
         let handles: Vec<_> = pieces
@@ -68,8 +80,8 @@ pub fn fill<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], cuts: &[usize
                 s.spawn(move || f(k, piece))
             })
             .collect();
-        handles.into_iter().for_each(join);
-    });
+        handles.into_iter().map(join).collect()
+    })
 }
 
 /// Runs `a` and `b` at the same time when `threads > 1`.
@@ -88,32 +100,6 @@ pub fn both<A: Send, B: Send>(
     })
 }
 
-/// Sorts `v` (unstable): halves sorted on two threads, then merged.
-pub fn sort<T: Ord + Copy + Send>(threads: usize, mut v: Vec<T>) -> Vec<T> {
-    if threads <= 1 || v.len() < 2 * MIN_PER_THREAD {
-        v.sort_unstable();
-        return v;
-    }
-    let half = v.len() / 2;
-    let (left, right) = v.split_at_mut(half);
-    both(threads, || left.sort_unstable(), || right.sort_unstable());
-    let (left, right) = v.split_at(half);
-    let mut out = Vec::with_capacity(v.len());
-    let (mut i, mut j) = (0, 0);
-    while i < left.len() && j < right.len() {
-        if right[j] < left[i] {
-            out.push(right[j]);
-            j += 1;
-        } else {
-            out.push(left[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&left[i..]);
-    out.extend_from_slice(&right[j..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,13 +114,13 @@ mod tests {
         let ranges = chunks(2, n, |r| r);
         assert_eq!(ranges, vec![0..n / 2, n / 2..n]);
         assert_eq!(chunks(2, 10, |r| r), vec![0..10]);
-        let mut expected = values.clone();
-        expected.sort_unstable();
-        assert_eq!(sort(2, values.clone()), expected);
-        assert_eq!(sort(1, values), expected);
         assert_eq!(both(2, || 1, || 2), (1, 2));
         let mut out = vec![0; 10];
-        fill(&mut out, &[3, 3, 7], |k, piece| piece.fill(k));
+        let lens = fill(&mut out, &[3, 3, 7], |k, piece| {
+            piece.fill(k);
+            piece.len()
+        });
         assert_eq!(out, vec![0, 0, 0, 2, 2, 2, 2, 3, 3, 3]);
+        assert_eq!(lens, vec![3, 0, 4, 3]);
     }
 }

@@ -167,7 +167,9 @@ impl TableFunctionImpl for ExplainIdentityFunc {
             source,
             previous: None,
             rules: Arc::clone(&self.rules),
-            render: Arc::new(move |g: &Graph| Ok(vec![render(g, &person)?])),
+            render: Arc::new(move |g: &Graph, columns: &[usize]| {
+                Ok(vec![render(g, &person)?.project(columns)?])
+            }),
         }))
     }
 }

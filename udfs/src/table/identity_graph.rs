@@ -128,7 +128,7 @@ impl TableFunctionImpl for IdentityGraphFunc {
             source,
             previous,
             rules: Arc::clone(&self.rules),
-            render: Arc::new(|g: &Graph| Ok(vec![render(g)?])),
+            render: Arc::new(|g: &Graph, columns: &[usize]| Ok(vec![render(g)?.project(columns)?])),
         }))
     }
 }

@@ -2,13 +2,16 @@
 
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::{RecordBatch, StringBuilder, TimestampMillisecondBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, RecordBatch, RecordBatchOptions, StringBuilder, TimestampMillisecondBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::internal_err;
 use datafusion::error::Result;
 use datafusion_macros::user_doc;
 
-use super::{TableFunction, batch, finish_str, finish_ts, push_ts};
+use super::{TableFunction, finish_str, finish_ts, push_ts};
 use crate::identity::graph::Graph;
 use crate::identity::{
     IdentityRules, IdentityTable, PARALLEL_ROWS, parallel, prefetch, source_and_previous,
@@ -71,70 +74,104 @@ pub fn schema() -> SchemaRef {
     Arc::clone(&SCHEMA)
 }
 
-/// One row per account: small results in account key order, large ones (read in
-/// parallel, so in no particular order anyway) in one batch per thread, built in
-/// parallel in the order the accounts are stored, which reads memory in sequence.
-pub fn render(graph: &Graph) -> Result<Vec<RecordBatch>> {
+/// One row per account, with the `columns` of the schema asked for: small results in
+/// account key order, large ones (read in parallel, so in no particular order anyway) in
+/// one batch per thread, built in parallel in the order the accounts are stored, which
+/// reads memory in sequence.
+pub fn render(graph: &Graph, columns: &[usize]) -> Result<Vec<RecordBatch>> {
     let n = graph.accounts.len();
     if n < PARALLEL_ROWS {
         return Ok(vec![render_accounts(
             graph,
             graph.accounts_by_key().into_iter(),
+            columns,
         )?]);
     }
     parallel::chunks(graph.threads, n, |range| {
-        render_accounts(graph, range.map(|a| a as u32))
+        render_accounts(graph, range.map(|a| a as u32), columns)
     })
     .into_iter()
     .collect()
 }
 
+/// The columns of the schema, by position.
+const PLATFORM: usize = 0;
+const SCOPE: usize = 1;
+const ACCOUNT: usize = 2;
+const PERSON: usize = 3;
+const FIRST_SEEN: usize = 4;
+const LAST_SEEN: usize = 5;
+
 fn render_accounts(
     graph: &Graph,
     accounts: impl ExactSizeIterator<Item = u32>,
+    columns: &[usize],
 ) -> Result<RecordBatch> {
     let n = accounts.len();
-    let mut platform = StringBuilder::with_capacity(n, n * 8);
-    let mut scope = StringBuilder::with_capacity(n, n * 16);
-    let mut account = StringBuilder::with_capacity(n, n * 32);
-    let mut person = StringBuilder::with_capacity(n, n * 17);
-    let mut first = TimestampMillisecondBuilder::with_capacity(n);
-    let mut last = TimestampMillisecondBuilder::with_capacity(n);
+    // Only the columns asked for are built (`count(*)` asks for none).
+    let text = |c: usize, width: usize| {
+        columns
+            .contains(&c)
+            .then(|| StringBuilder::with_capacity(n, n * width))
+    };
+    let time = |c: usize| {
+        columns
+            .contains(&c)
+            .then(|| TimestampMillisecondBuilder::with_capacity(n))
+    };
+    let (mut platform, mut scope, mut account) =
+        (text(PLATFORM, 8), text(SCOPE, 16), text(ACCOUNT, 32));
+    let (mut person, mut first, mut last) = (text(PERSON, 17), time(FIRST_SEEN), time(LAST_SEEN));
+    let keys = platform.is_some() || scope.is_some() || account.is_some();
     let person_of = |a: u32| &graph.persons[graph.person_of[a as usize] as usize];
     for a in accounts {
-        // The person ids of accounts a few rows on are read ahead.
-        prefetch(
-            graph
-                .person_of
-                .get(a as usize + 16)
-                .map(|&p| &graph.persons[p as usize]),
-        );
-        prefetch(
-            graph
-                .person_of
-                .get(a as usize + 8)
-                .map(|&p| graph.persons[p as usize].as_bytes()),
-        );
-        let (p, s, id) = graph.account_key(a);
-        platform.append_value(p);
-        scope.append_value(s);
-        account.append_value(id);
-        person.append_value(person_of(a));
+        if let Some(person) = &mut person {
+            // The person ids of accounts a few rows on are read ahead.
+            prefetch(
+                graph
+                    .person_of
+                    .get(a as usize + 16)
+                    .map(|&p| &graph.persons[p as usize]),
+            );
+            prefetch(
+                graph
+                    .person_of
+                    .get(a as usize + 8)
+                    .map(|&p| graph.persons[p as usize].as_bytes()),
+            );
+            person.append_value(person_of(a));
+        }
+        if keys {
+            let (p, s, id) = graph.account_key(a);
+            for (b, v) in [(&mut platform, p), (&mut scope, s), (&mut account, id)] {
+                if let Some(b) = b {
+                    b.append_value(v);
+                }
+            }
+        }
         let acc = &graph.accounts[a as usize];
-        push_ts(&mut first, acc.first_seen);
-        push_ts(&mut last, acc.last_seen);
+        for (b, ts) in [(&mut first, acc.first_seen), (&mut last, acc.last_seen)] {
+            if let Some(b) = b {
+                push_ts(b, ts);
+            }
+        }
     }
-    batch(
-        &schema(),
-        vec![
-            finish_str(platform),
-            finish_str(scope),
-            finish_str(account),
-            finish_str(person),
-            finish_ts(first),
-            finish_ts(last),
-        ],
-    )
+    let built: [Option<ArrayRef>; 6] = [
+        platform.map(finish_str),
+        scope.map(finish_str),
+        account.map(finish_str),
+        person.map(finish_str),
+        first.map(finish_ts),
+        last.map(finish_ts),
+    ];
+    let Some(arrays) = columns.iter().map(|&c| built[c].clone()).collect() else {
+        return internal_err!("{NAME}: columns {columns:?} not built");
+    };
+    Ok(RecordBatch::try_new_with_options(
+        schema().project(columns).map(Arc::new)?,
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(n)),
+    )?)
 }
 
 impl TableFunctionImpl for ResolveIdentitiesFunc {
