@@ -86,8 +86,8 @@ pub(super) fn group(
     }
     drop(counts);
     // Each thread owns a range of identifiers of about equal evidence: it picks its
-    // pairs out of all of `raw` and sorts and deduplicates its runs in its piece of the
-    // output.
+    // pairs out of all of `raw` into a buffer of its own, and sorts and deduplicates
+    // their runs there.
     let parts = parallel::useful(threads, raw.len());
     let first_identifier: Vec<usize> = (0..parts)
         .map(|k| {
@@ -97,15 +97,16 @@ pub(super) fn group(
         })
         .chain([n])
         .collect();
-    let cuts: Vec<usize> = first_identifier[1..parts]
-        .iter()
-        .map(|&i| starts[i])
-        .collect();
-    let mut evidence = raw.clone();
-    let pieces = parallel::fill(&mut evidence, &cuts, |k, piece| {
+    let pieces = parallel::each(parts, |k| {
         let (lo, hi) = (first_identifier[k], first_identifier[k + 1]);
         let base = starts[lo];
         let mut next: Vec<usize> = starts[lo..hi].iter().map(|s| s - base).collect();
+        let blank = Evidence {
+            account: 0,
+            identifier: 0,
+            ts: 0,
+        };
+        let mut piece = vec![blank; starts[hi] - base];
         for e in &raw {
             let i = e.identifier as usize;
             if (lo..hi).contains(&i) {
@@ -140,19 +141,16 @@ pub(super) fn group(
                 shared[i - lo] = scopes.windows(2).any(|w| w[0] == w[1]);
             }
         }
-        (kept, degree, shared)
+        piece.truncate(kept);
+        (piece, degree, shared)
     });
-    drop(raw);
-    // The kept evidence of each piece, moved together.
-    let piece_starts = std::iter::once(0).chain(cuts.iter().copied());
-    let mut len = 0;
-    for (start, (kept, _, _)) in piece_starts.zip(&pieces) {
-        evidence.copy_within(start..start + kept, len);
-        len += kept;
-    }
-    evidence.truncate(len);
+    // The kept evidence, in identifier order, where the raw evidence was (that memory
+    // is in use already).
+    let mut evidence = raw;
+    evidence.clear();
     let (mut degree, mut shared) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for (_, d, s) in pieces {
+    for (piece, d, s) in pieces {
+        evidence.extend_from_slice(&piece);
         degree.extend(d);
         shared.extend(s);
     }

@@ -513,7 +513,7 @@ pub struct Graph {
     /// Person (index into `persons`) of each account.
     pub person_of: Vec<u32>,
     /// Person ids, one per component with accounts.
-    pub persons: Vec<String>,
+    pub persons: PersonIds,
     /// Accounts of all persons, person after person (see [`Self::members`]).
     member_list: Vec<u32>,
     member_starts: Vec<u32>,
@@ -527,6 +527,13 @@ pub struct Graph {
 
 /// `p` + 16 hex digits of SHA-256 over the anchor account's key.
 pub fn person_id_of(platform: &str, scope: &str, id: &str) -> String {
+    let mut s = String::with_capacity(17);
+    push_person_id(&mut s, platform, scope, id);
+    s
+}
+
+/// Appends [`person_id_of`] to `out`.
+fn push_person_id(out: &mut String, platform: &str, scope: &str, id: &str) {
     let mut h = Sha256::new();
     for part in [platform, scope, id] {
         h.update(part.as_bytes());
@@ -534,13 +541,75 @@ pub fn person_id_of(platform: &str, scope: &str, id: &str) -> String {
     }
     let digest = h.finalize();
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(17);
-    s.push('p');
+    out.push('p');
     for b in &digest[..8] {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 15)]));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
-    s
+}
+
+/// Person ids, one per person, in one buffer (no allocation per person).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PersonIds {
+    text: String,
+    /// Where each person's id ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl PersonIds {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn start(&self, p: usize) -> usize {
+        p.checked_sub(1).map_or(0, |q| self.ends[q])
+    }
+
+    /// The id of person `p`.
+    pub fn get(&self, p: u32) -> &str {
+        let p = p as usize;
+        &self.text[self.start(p)..self.ends[p]]
+    }
+
+    /// The person whose id is `id`.
+    pub fn position(&self, id: &str) -> Option<u32> {
+        (0..self.len() as u32).find(|&p| self.get(p) == id)
+    }
+
+    /// Asks for where person `p`'s id is (`text == false`) or, once that is near, for
+    /// its text, ahead of a [`Self::get`]. Only a hint ([`prefetch`]).
+    pub fn prefetch(&self, p: u32, text: bool) {
+        let p = p as usize;
+        if text {
+            if p < self.len() {
+                prefetch(self.text.as_bytes().get(self.start(p)));
+            }
+        } else {
+            prefetch(self.ends.get(p.saturating_sub(1)));
+        }
+    }
+
+    /// Appends `other`'s ids.
+    fn extend(&mut self, other: &PersonIds) {
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|e| e + base));
+    }
+}
+
+impl<'a> FromIterator<&'a str> for PersonIds {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(ids: I) -> Self {
+        let mut out = Self::default();
+        for id in ids {
+            out.text.push_str(id);
+            out.ends.push(out.text.len());
+        }
+        out
+    }
 }
 
 impl Graph {
@@ -692,14 +761,14 @@ impl Graph {
             }
         });
         drop((blocked, shared));
-        let mut uf = Components::new(n_acc, &identifiers);
         // The accounts in anchor order (earliest seen, ties by key) are sorted on a
-        // second thread while the union-find runs: neither needs the other.
-        let (statuses, by_anchor) = parallel::both(
+        // second thread while the union-find is set up and runs: neither needs the other.
+        let ((statuses, uf), by_anchor) = parallel::both(
             threads,
             || {
+                let mut uf = Components::new(n_acc, &identifiers);
                 // The nodes of an evidence are read a few rows ahead.
-                (0..evidence.len())
+                let statuses = (0..evidence.len())
                     .map(|k| {
                         if let Some(f) = evidence.get(k + 16) {
                             prefetch(uf.nodes.get(f.account as usize));
@@ -728,7 +797,8 @@ impl Graph {
                         uf.union(ra, rb);
                         LinkStatus::Linked
                     })
-                    .collect::<Vec<LinkStatus>>()
+                    .collect::<Vec<LinkStatus>>();
+                (statuses, uf)
             },
             || {
                 order::anchor_order(&accounts, &account_hash, |a, b| {
@@ -778,30 +848,27 @@ impl Graph {
             let p = person_of_root[root_of(n_acc + i) as usize];
             (p != NONE).then_some(p)
         });
-        // Person ids, computed over the accounts in stored order (their texts are read
-        // in sequence), then put in person order.
-        let mut is_anchor = vec![false; n_acc];
-        for &a in &anchors {
-            is_anchor[a as usize] = true;
-        }
-        let ids = parallel::chunks(threads, n_acc, |range| {
-            range
-                .filter(|&a| is_anchor[a])
-                .map(|a| {
-                    let acc = &accounts[a];
-                    let id = person_id_of(
-                        names.get(acc.platform),
-                        names.get(acc.scope),
-                        account_ids.text(a as u32),
-                    );
-                    (person_of[a], id)
-                })
-                .collect::<Vec<_>>()
+        // Person ids, in person order, each part of the persons on a thread; the anchor
+        // accounts' keys are read a few persons ahead.
+        let parts = parallel::chunks(threads, anchors.len(), |range| {
+            let mut ids = PersonIds {
+                text: String::with_capacity(range.len() * 17),
+                ends: Vec::with_capacity(range.len()),
+            };
+            for p in range {
+                account_ids.prefetch(anchors.get(p + 16).copied(), false);
+                account_ids.prefetch(anchors.get(p + 8).copied(), true);
+                let (platform, scope, id) = account_key(anchors[p]);
+                push_person_id(&mut ids.text, platform, scope, id);
+                ids.ends.push(ids.text.len());
+            }
+            ids
         });
-        let mut persons = vec![String::new(); anchors.len()];
-        for (p, id) in ids.into_iter().flatten() {
-            persons[p as usize] = id;
+        let mut persons = PersonIds::default();
+        for part in &parts {
+            persons.extend(part);
         }
+        drop(parts);
         Graph {
             names,
             scope_ids,
@@ -854,14 +921,19 @@ impl Graph {
         }
         let mut claims: Vec<(u32, Vec<(i64, &str)>)> = claims.into_iter().collect();
         claims.sort_unstable_by_key(|c| c.0);
+        let mut kept: HashMap<u32, &str> = HashMap::with_capacity(claims.len());
         for (person, mut old) in claims {
             old.sort_unstable();
-            let keep = old[0].1.to_string();
+            let keep = old[0].1;
             for (_, retired) in &old[1..] {
-                self.redirects.push((retired.to_string(), keep.clone()));
+                self.redirects.push((retired.to_string(), keep.to_string()));
             }
-            self.persons[person as usize] = keep;
+            kept.insert(person, keep);
         }
+        let persons = (0..self.persons.len() as u32)
+            .map(|p| kept.get(&p).copied().unwrap_or_else(|| self.persons.get(p)))
+            .collect();
+        self.persons = persons;
         self.redirects.sort();
     }
 }
@@ -882,11 +954,29 @@ mod tests {
         b.resolve(&IdentityRules::default())
     }
 
+    #[test]
+    fn person_ids_in_one_buffer() {
+        let mut ids: PersonIds = ["p1", "", "carried-over id"].into_iter().collect();
+        assert_eq!(
+            (ids.len(), ids.get(0), ids.get(1), ids.get(2)),
+            (3, "p1", "", "carried-over id")
+        );
+        ids.extend(&["p4"].into_iter().collect());
+        assert_eq!(ids.get(3), "p4");
+        assert_eq!(ids.position("carried-over id"), Some(2));
+        assert_eq!(ids.position("p9"), None);
+        ids.prefetch(3, false);
+        ids.prefetch(3, true);
+        ids.prefetch(9, true);
+        assert!(PersonIds::default().is_empty());
+        assert_eq!(person_id_of("douyin", "app", "a1").len(), 17);
+    }
+
     fn person(g: &Graph, a: &str) -> String {
         let i = (0..g.accounts.len() as u32)
             .find(|&i| g.account_key(i).2 == a)
             .expect("account");
-        g.persons[g.person_of[i as usize] as usize].clone()
+        g.persons.get(g.person_of[i as usize]).to_string()
     }
 
     const ROWS: [Row<'static>; 7] = [

@@ -136,6 +136,17 @@ impl Interner {
         &self.text[item.start..item.start + item.len as usize]
     }
 
+    /// Asks for where item `i` is (`text == false`) or, once that is near, for its
+    /// text, ahead of a [`Self::text`]. Only a hint ([`prefetch`]).
+    pub fn prefetch(&self, i: Option<u32>, text: bool) {
+        let item = i.and_then(|i| self.items.get(i as usize));
+        if text {
+            prefetch(item.and_then(|item| self.text.as_bytes().get(item.start)));
+        } else {
+            prefetch(item);
+        }
+    }
+
     /// The group of item `i`.
     pub fn group(&self, i: u32) -> u32 {
         self.items[i as usize].group

@@ -271,8 +271,8 @@ mod tests {
         g.accounts_by_key()
             .into_iter()
             .map(|a| {
-                let person = &g.persons[g.person_of[a as usize] as usize];
-                (g.account_key(a).2.to_string(), person.clone())
+                let person = g.persons.get(g.person_of[a as usize]);
+                (g.account_key(a).2.to_string(), person.to_string())
             })
             .collect()
     }

@@ -10,7 +10,6 @@ pub mod graph;
 mod interner;
 pub mod load;
 mod order;
-pub(crate) use interner::prefetch;
 pub(crate) mod parallel;
 
 use std::sync::Arc;

@@ -54,12 +54,8 @@ pub fn chunks<T: Send, F: Fn(Range<usize>) -> T + Sync>(threads: usize, n: usize
 }
 
 /// `f(k, piece)` for each piece `k` of `out` cut at the ascending positions `cuts`,
-/// each piece on a thread of its own; the results in piece order.
-pub fn fill<T: Send, R: Send, F: Fn(usize, &mut [T]) -> R + Sync>(
-    out: &mut [T],
-    cuts: &[usize],
-    f: F,
-) -> Vec<R> {
+/// each piece on a thread of its own.
+pub fn fill<T: Send, F: Fn(usize, &mut [T]) + Sync>(out: &mut [T], cuts: &[usize], f: F) {
     let mut pieces = Vec::with_capacity(cuts.len() + 1);
     let (mut rest, mut at) = (out, 0);
     for &cut in cuts {
@@ -69,7 +65,7 @@ pub fn fill<T: Send, R: Send, F: Fn(usize, &mut [T]) -> R + Sync>(
     }
     pieces.push(rest);
     if cuts.is_empty() {
-        return vec![f(0, pieces.remove(0))];
+        return f(0, pieces[0]);
     }
     scope(|s| {
         let handles: Vec<_> = pieces
@@ -78,6 +74,22 @@ pub fn fill<T: Send, R: Send, F: Fn(usize, &mut [T]) -> R + Sync>(
             .map(|(k, piece)| {
                 let f = &f;
                 s.spawn(move || f(k, piece))
+            })
+            .collect();
+        handles.into_iter().for_each(join);
+    });
+}
+
+/// `f(k)` for `k` in `0..n`, each on a thread of its own; the results in order.
+pub fn each<R: Send, F: Fn(usize) -> R + Sync>(n: usize, f: F) -> Vec<R> {
+    if n <= 1 {
+        return (0..n).map(f).collect();
+    }
+    scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|k| {
+                let f = &f;
+                s.spawn(move || f(k))
             })
             .collect();
         handles.into_iter().map(join).collect()
@@ -115,12 +127,9 @@ mod tests {
         assert_eq!(ranges, vec![0..n / 2, n / 2..n]);
         assert_eq!(chunks(2, 10, |r| r), vec![0..10]);
         assert_eq!(both(2, || 1, || 2), (1, 2));
+        assert_eq!(each(3, |k| k * 10), vec![0, 10, 20]);
         let mut out = vec![0; 10];
-        let lens = fill(&mut out, &[3, 3, 7], |k, piece| {
-            piece.fill(k);
-            piece.len()
-        });
+        fill(&mut out, &[3, 3, 7], |k, piece| piece.fill(k));
         assert_eq!(out, vec![0, 0, 0, 2, 2, 2, 2, 3, 3, 3]);
-        assert_eq!(lens, vec![3, 0, 4, 3]);
     }
 }

@@ -67,7 +67,7 @@ pub fn schema() -> SchemaRef {
 fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
     let mut cols: Vec<StringBuilder> = (0..9).map(|_| StringBuilder::new()).collect();
     let mut ts = TimestampMillisecondBuilder::new();
-    let Some(person) = graph.persons.iter().position(|p| p == person_id) else {
+    let Some(person) = graph.persons.position(person_id).map(|p| p as usize) else {
         return batch(
             &schema(),
             vec![
@@ -119,7 +119,7 @@ fn render(graph: &Graph, person_id: &str) -> Result<RecordBatch> {
         let ident = &graph.identifiers[e.identifier as usize];
         let other = graph.identifier_person[e.identifier as usize]
             .filter(|&p| p as usize != person && *status != LinkStatus::Blocked)
-            .map(|p| graph.persons[p as usize].as_str());
+            .map(|p| graph.persons.get(p));
         row(
             &mut cols,
             "evidence",

@@ -13,9 +13,7 @@ use datafusion_macros::user_doc;
 
 use super::{TableFunction, finish_str, finish_ts, push_ts};
 use crate::identity::graph::Graph;
-use crate::identity::{
-    IdentityRules, IdentityTable, PARALLEL_ROWS, parallel, prefetch, source_and_previous,
-};
+use crate::identity::{IdentityRules, IdentityTable, PARALLEL_ROWS, parallel, source_and_previous};
 use crate::scalar::utc_millis;
 
 const NAME: &str = "resolve_identities";
@@ -123,23 +121,17 @@ fn render_accounts(
         (text(PLATFORM, 8), text(SCOPE, 16), text(ACCOUNT, 32));
     let (mut person, mut first, mut last) = (text(PERSON, 17), time(FIRST_SEEN), time(LAST_SEEN));
     let keys = platform.is_some() || scope.is_some() || account.is_some();
-    let person_of = |a: u32| &graph.persons[graph.person_of[a as usize] as usize];
     for a in accounts {
         if let Some(person) = &mut person {
             // The person ids of accounts a few rows on are read ahead.
-            prefetch(
-                graph
-                    .person_of
-                    .get(a as usize + 16)
-                    .map(|&p| &graph.persons[p as usize]),
-            );
-            prefetch(
-                graph
-                    .person_of
-                    .get(a as usize + 8)
-                    .map(|&p| graph.persons[p as usize].as_bytes()),
-            );
-            person.append_value(person_of(a));
+            let ahead = |k: usize| graph.person_of.get(a as usize + k);
+            if let Some(&p) = ahead(16) {
+                graph.persons.prefetch(p, false);
+            }
+            if let Some(&p) = ahead(8) {
+                graph.persons.prefetch(p, true);
+            }
+            person.append_value(graph.persons.get(graph.person_of[a as usize]));
         }
         if keys {
             let (p, s, id) = graph.account_key(a);
