@@ -17,11 +17,7 @@ pub(super) struct EvidenceList {
 
 impl EvidenceList {
     pub fn add(&mut self, account: u32, identifier: u32, ts: i64) {
-        self.list.push(Evidence {
-            account,
-            identifier,
-            ts,
-        });
+        self.list.push(Evidence::new(account, identifier, ts));
     }
 
     /// The evidence of each row with an account and each of its identifiers.
@@ -101,12 +97,7 @@ pub(super) fn group(
         let (lo, hi) = (first_identifier[k], first_identifier[k + 1]);
         let base = starts[lo];
         let mut next: Vec<usize> = starts[lo..hi].iter().map(|s| s - base).collect();
-        let blank = Evidence {
-            account: 0,
-            identifier: 0,
-            ts: 0,
-        };
-        let mut piece = vec![blank; starts[hi] - base];
+        let mut piece = vec![Evidence::new(0, 0, 0); starts[hi] - base];
         for e in &raw {
             let i = e.identifier as usize;
             if (lo..hi).contains(&i) {
@@ -165,14 +156,6 @@ pub(super) fn group(
 mod tests {
     use super::*;
 
-    fn ev(account: u32, identifier: u32, ts: i64) -> Evidence {
-        Evidence {
-            account,
-            identifier,
-            ts,
-        }
-    }
-
     #[test]
     fn keeps_each_pair_once_at_its_earliest_time() {
         // Identifier i is on accounts 0..=(i % 5), each seen three times; accounts of
@@ -182,7 +165,7 @@ mod tests {
         for round in 0..3i64 {
             for i in (0..n).rev() {
                 for a in 0..=(i % 5) {
-                    raw.push(ev(a, i, 100 - round * 10 + i64::from(a)));
+                    raw.push(Evidence::new(a, i, 100 - round * 10 + i64::from(a)));
                 }
             }
         }

@@ -101,6 +101,16 @@ pub struct Evidence {
     pub ts: i64,
 }
 
+impl Evidence {
+    pub fn new(account: u32, identifier: u32, ts: i64) -> Self {
+        Self {
+            account,
+            identifier,
+            ts,
+        }
+    }
+}
+
 /// The few distinct short strings (platforms, scopes), interned.
 #[derive(Debug, Default)]
 struct Names {

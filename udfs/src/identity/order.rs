@@ -163,14 +163,6 @@ pub(super) fn anchor_order(
 mod tests {
     use super::*;
 
-    fn ev(account: u32, identifier: u32, ts: i64) -> Evidence {
-        Evidence {
-            account,
-            identifier,
-            ts,
-        }
-    }
-
     #[test]
     fn evidence_by_time_then_hash_then_key() {
         // Times far apart and close together, and missing (i64::MAX), in every order.
@@ -181,7 +173,7 @@ mod tests {
                 1 => -5,
                 _ => i64::from(k % 1_000) * 1_000_003,
             };
-            evidence.push(ev(k, k % 13, ts));
+            evidence.push(Evidence::new(k, k % 13, ts));
         }
         // Identifier hashes tie for identifiers 3 and up, account hashes for all
         // accounts: the tie compares accounts, descending.
