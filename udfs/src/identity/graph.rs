@@ -592,12 +592,12 @@ impl PersonIds {
 
     /// Asks for where person `p`'s id is (`text == false`) or, once that is near, for
     /// its text, ahead of a [`Self::get`]. Only a hint ([`prefetch`]).
-    pub fn prefetch(&self, p: u32, text: bool) {
-        let p = p as usize;
+    pub fn prefetch(&self, p: Option<u32>, text: bool) {
+        let Some(p) = p.map(|p| p as usize).filter(|&p| p < self.len()) else {
+            return;
+        };
         if text {
-            if p < self.len() {
-                prefetch(self.text.as_bytes().get(self.start(p)));
-            }
+            prefetch(self.text.as_bytes().get(self.start(p)));
         } else {
             prefetch(self.ends.get(p.saturating_sub(1)));
         }
@@ -975,9 +975,10 @@ mod tests {
         assert_eq!(ids.get(3), "p4");
         assert_eq!(ids.position("carried-over id"), Some(2));
         assert_eq!(ids.position("p9"), None);
-        ids.prefetch(3, false);
-        ids.prefetch(3, true);
-        ids.prefetch(9, true);
+        ids.prefetch(Some(3), false);
+        ids.prefetch(Some(3), true);
+        ids.prefetch(Some(9), true);
+        ids.prefetch(None, false);
         assert!(PersonIds::default().is_empty());
         assert_eq!(person_id_of("douyin", "app", "a1").len(), 17);
     }

@@ -121,16 +121,13 @@ fn render_accounts(
         (text(PLATFORM, 8), text(SCOPE, 16), text(ACCOUNT, 32));
     let (mut person, mut first, mut last) = (text(PERSON, 17), time(FIRST_SEEN), time(LAST_SEEN));
     let keys = platform.is_some() || scope.is_some() || account.is_some();
+    let times = first.is_some() || last.is_some();
     for a in accounts {
         if let Some(person) = &mut person {
             // The person ids of accounts a few rows on are read ahead.
-            let ahead = |k: usize| graph.person_of.get(a as usize + k);
-            if let Some(&p) = ahead(16) {
-                graph.persons.prefetch(p, false);
-            }
-            if let Some(&p) = ahead(8) {
-                graph.persons.prefetch(p, true);
-            }
+            let ahead = |k: usize| graph.person_of.get(a as usize + k).copied();
+            graph.persons.prefetch(ahead(16), false);
+            graph.persons.prefetch(ahead(8), true);
             person.append_value(graph.persons.get(graph.person_of[a as usize]));
         }
         if keys {
@@ -141,10 +138,12 @@ fn render_accounts(
                 }
             }
         }
-        let acc = &graph.accounts[a as usize];
-        for (b, ts) in [(&mut first, acc.first_seen), (&mut last, acc.last_seen)] {
-            if let Some(b) = b {
-                push_ts(b, ts);
+        if times {
+            let acc = &graph.accounts[a as usize];
+            for (b, ts) in [(&mut first, acc.first_seen), (&mut last, acc.last_seen)] {
+                if let Some(b) = b {
+                    push_ts(b, ts);
+                }
             }
         }
     }
