@@ -136,12 +136,21 @@ pub(super) fn group(
         (piece, degree, shared)
     });
     // The kept evidence, in identifier order, where the raw evidence was (that memory
-    // is in use already).
+    // is in use already), each piece copied by a thread of its own.
     let mut evidence = raw;
-    evidence.clear();
+    let mut cuts: Vec<usize> = pieces
+        .iter()
+        .scan(0, |end, (piece, _, _)| {
+            *end += piece.len();
+            Some(*end)
+        })
+        .collect();
+    evidence.truncate(cuts.pop().unwrap_or(0));
+    parallel::fill(&mut evidence, &cuts, |k, out| {
+        out.copy_from_slice(&pieces[k].0);
+    });
     let (mut degree, mut shared) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for (piece, d, s) in pieces {
-        evidence.extend_from_slice(&piece);
+    for (_, d, s) in pieces {
         degree.extend(d);
         shared.extend(s);
     }

@@ -3,6 +3,8 @@
 //! it rows and read its answers.
 
 use datafusion::common::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
 use sha2::{Digest, Sha256};
 
 use super::IdentityRules;
@@ -544,17 +546,28 @@ pub fn person_id_of(platform: &str, scope: &str, id: &str) -> String {
 
 /// Appends [`person_id_of`] to `out`.
 fn push_person_id(out: &mut String, platform: &str, scope: &str, id: &str) {
+    push_person_digest(out, person_digest(platform, scope, id));
+}
+
+/// The first 8 bytes of SHA-256 over an account's key, the part a person id shows.
+fn person_digest(platform: &str, scope: &str, id: &str) -> u64 {
     let mut h = Sha256::new();
     for part in [platform, scope, id] {
         h.update(part.as_bytes());
         h.update([0x1f]);
     }
     let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// Appends `p` and the 16 hex digits of `digest` to `out`.
+fn push_person_digest(out: &mut String, digest: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('p');
-    for b in &digest[..8] {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
+    for shift in (0..16).rev() {
+        out.push(char::from(HEX[(digest >> (shift * 4)) as usize & 15]));
     }
 }
 
@@ -651,8 +664,36 @@ impl Graph {
 
     /// The accounts of a person, canonical order; the first is the anchor.
     pub fn members(&self, person: usize) -> &[u32] {
-        &self.member_list
-            [self.member_starts[person] as usize..self.member_starts[person + 1] as usize]
+        self.members_of(person..person + 1)
+    }
+
+    /// The accounts of the persons in `persons`, person after person.
+    pub fn members_of(&self, persons: std::ops::Range<usize>) -> &[u32] {
+        let (from, to) = (
+            self.member_starts[persons.start],
+            self.member_starts[persons.end],
+        );
+        &self.member_list[from as usize..to as usize]
+    }
+
+    /// Asks for where account `a` and its id are (`text == false`) or, once that is
+    /// near, for the id's text, ahead of an [`Self::account_key`]. Only a hint.
+    pub fn prefetch_account(&self, a: Option<u32>, text: bool) {
+        self.account_ids.prefetch(a, text);
+        if !text {
+            prefetch(a.and_then(|a| self.accounts.get(a as usize)));
+        }
+    }
+
+    /// Asks for account `a`'s person (`text == false`) or, once that is near, for the
+    /// person's id, ahead of a read of both. Only a hint.
+    pub fn prefetch_person(&self, a: Option<u32>, text: bool) {
+        if text {
+            let p = a.and_then(|a| self.person_of.get(a as usize)).copied();
+            self.persons.prefetch(p, true);
+        } else {
+            prefetch(a.and_then(|a| self.person_of.get(a as usize)));
+        }
     }
 
     fn find_account(&self, platform: &str, scope: &str, id: &str) -> Option<u32> {
@@ -722,6 +763,25 @@ impl Graph {
             let (p, s) = scopes[account_ids.group(a) as usize];
             (names.get(p), names.get(s), account_ids.text(a))
         };
+        // An account key's first byte for its scope's place in key order, then the first
+        // 7 bytes of its id: a smaller prefix is a smaller key. (Past 255 scopes, only
+        // the full keys tell.)
+        let mut scope_rank = vec![u8::MAX; scopes.len()];
+        let mut by_name: Vec<usize> = (0..scopes.len()).collect();
+        by_name.sort_by_key(|&g| (names.get(scopes[g].0), names.get(scopes[g].1)));
+        for (rank, g) in by_name.into_iter().enumerate().take(usize::from(u8::MAX)) {
+            scope_rank[g] = rank as u8;
+        }
+        let key_prefix = |a: u32| {
+            let mut prefix = [0u8; 8];
+            prefix[0] = scope_rank[account_ids.group(a) as usize];
+            if prefix[0] != u8::MAX {
+                let id = account_ids.text(a).as_bytes();
+                let n = id.len().min(7);
+                prefix[1..=n].copy_from_slice(&id[..n]);
+            }
+            u64::from_be_bytes(prefix)
+        };
         // Identifier types first (2 bits), then the identifier's and the account's hashes.
         let ident_key: Vec<u32> = parallel::map(threads, n_ident, |i| {
             (identifiers[i].kind as u32) << 30 | ident_hash[i] >> 2
@@ -773,7 +833,11 @@ impl Graph {
         drop((blocked, shared));
         // The accounts in anchor order (earliest seen, ties by key) are sorted on a
         // second thread while the union-find is set up and runs: neither needs the other.
-        let ((statuses, uf), by_anchor) = parallel::both(
+        // The sort is done first; that thread then computes the person id digests of
+        // the accounts in anchor order until the union-find is done (the first accounts
+        // are mostly anchors), which the person ids below need not compute again.
+        let union_find_done = AtomicBool::new(false);
+        let ((statuses, uf), (by_anchor, early_digests)) = parallel::both(
             threads,
             || {
                 let mut uf = Components::new(n_acc, &identifiers);
@@ -808,12 +872,24 @@ impl Graph {
                         LinkStatus::Linked
                     })
                     .collect::<Vec<LinkStatus>>();
+                union_find_done.store(true, Relaxed);
                 (statuses, uf)
             },
             || {
-                order::anchor_order(&accounts, &account_hash, |a, b| {
+                let by_anchor = order::anchor_order(&accounts, key_prefix, |a, b| {
                     account_key(a).cmp(&account_key(b))
-                })
+                });
+                let mut digests = Vec::new();
+                for (k, &a) in by_anchor.iter().enumerate() {
+                    if union_find_done.load(Relaxed) {
+                        break;
+                    }
+                    account_ids.prefetch(by_anchor.get(k + 16).copied(), false);
+                    account_ids.prefetch(by_anchor.get(k + 8).copied(), true);
+                    let (platform, scope, id) = account_key(a);
+                    digests.push(person_digest(platform, scope, id));
+                }
+                (by_anchor, digests)
             },
         );
 
@@ -823,6 +899,8 @@ impl Graph {
         let mut person_of_root = vec![NONE; n_acc + n_ident];
         let mut person_of = vec![0u32; n_acc];
         let mut anchors: Vec<u32> = Vec::new();
+        // Where each anchor is in `by_anchor`.
+        let mut anchor_at: Vec<u32> = Vec::new();
         let mut sizes: Vec<u32> = Vec::new();
         for (k, &a) in by_anchor.iter().enumerate() {
             prefetch(by_anchor.get(k + 16).map(|&f| &roots[f as usize]));
@@ -832,6 +910,7 @@ impl Graph {
             if person_of_root[root] == NONE {
                 person_of_root[root] = anchors.len() as u32;
                 anchors.push(a);
+                anchor_at.push(k as u32);
                 sizes.push(0);
             }
             let p = person_of_root[root];
@@ -859,17 +938,23 @@ impl Graph {
             (p != NONE).then_some(p)
         });
         // Person ids, in person order, each part of the persons on a thread; the anchor
-        // accounts' keys are read a few persons ahead.
+        // accounts' keys are read a few persons ahead (unless their digests are known).
+        let early = |p: usize| early_digests.get(anchor_at[p] as usize).copied();
         let parts = parallel::chunks(threads, anchors.len(), |range| {
             let mut ids = PersonIds {
                 text: String::with_capacity(range.len() * 17),
                 ends: Vec::with_capacity(range.len()),
             };
-            for p in range {
-                account_ids.prefetch(anchors.get(p + 16).copied(), false);
-                account_ids.prefetch(anchors.get(p + 8).copied(), true);
-                let (platform, scope, id) = account_key(anchors[p]);
-                push_person_id(&mut ids.text, platform, scope, id);
+            let unknown = |p: usize| Some(anchors[p]).filter(|_| early(p).is_none());
+            for p in range.clone() {
+                let ahead = |d: usize| Some(p + d).filter(|q| range.contains(q));
+                account_ids.prefetch(ahead(16).and_then(unknown), false);
+                account_ids.prefetch(ahead(8).and_then(unknown), true);
+                let digest = early(p).unwrap_or_else(|| {
+                    let (platform, scope, id) = account_key(anchors[p]);
+                    person_digest(platform, scope, id)
+                });
+                push_person_digest(&mut ids.text, digest);
                 ids.ends.push(ids.text.len());
             }
             ids

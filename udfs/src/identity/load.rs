@@ -78,8 +78,9 @@ impl Job {
 }
 
 /// Batches in flight per channel: enough to keep the threads busy, few enough to bound
-/// the memory.
-const QUEUE: usize = 4;
+/// the memory. With 4 the reader often waited for a full queue while a core was idle;
+/// 16 took about 0.07 s off reading 3.5M rows, for about 50 MiB more at the peak.
+const QUEUE: usize = 16;
 
 struct Workers {
     jobs: SyncSender<Job>,

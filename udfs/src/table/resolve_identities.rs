@@ -73,20 +73,21 @@ pub fn schema() -> SchemaRef {
 }
 
 /// One row per account, with the `columns` of the schema asked for: small results in
-/// account key order, large ones (read in parallel, so in no particular order anyway) in
-/// one batch per thread, built in parallel in the order the accounts are stored, which
-/// reads memory in sequence.
+/// account key order; large ones (read in parallel, so in no particular order anyway)
+/// person after person, in one batch per thread, built in parallel. A person's accounts
+/// are then in one batch, so each partition of the scan holds its own persons, and
+/// `count(DISTINCT person_id)` merges sets that do not overlap.
 pub fn render(graph: &Graph, columns: &[usize]) -> Result<Vec<RecordBatch>> {
     let n = graph.accounts.len();
     if n < PARALLEL_ROWS {
         return Ok(vec![render_accounts(
             graph,
-            graph.accounts_by_key().into_iter(),
+            &graph.accounts_by_key(),
             columns,
         )?]);
     }
-    parallel::chunks(graph.threads, n, |range| {
-        render_accounts(graph, range.map(|a| a as u32), columns)
+    parallel::chunks(graph.threads, graph.persons.len(), |persons| {
+        render_accounts(graph, graph.members_of(persons), columns)
     })
     .into_iter()
     .collect()
@@ -100,11 +101,7 @@ const PERSON: usize = 3;
 const FIRST_SEEN: usize = 4;
 const LAST_SEEN: usize = 5;
 
-fn render_accounts(
-    graph: &Graph,
-    accounts: impl ExactSizeIterator<Item = u32>,
-    columns: &[usize],
-) -> Result<RecordBatch> {
+fn render_accounts(graph: &Graph, accounts: &[u32], columns: &[usize]) -> Result<RecordBatch> {
     let n = accounts.len();
     // Only the columns asked for are built (`count(*)` asks for none).
     let text = |c: usize, width: usize| {
@@ -122,12 +119,18 @@ fn render_accounts(
     let (mut person, mut first, mut last) = (text(PERSON, 17), time(FIRST_SEEN), time(LAST_SEEN));
     let keys = platform.is_some() || scope.is_some() || account.is_some();
     let times = first.is_some() || last.is_some();
-    for a in accounts {
+    for (k, &a) in accounts.iter().enumerate() {
+        // What the accounts a few rows on need is read ahead.
+        let ahead = |d: usize| accounts.get(k + d).copied();
+        if keys || times {
+            graph.prefetch_account(ahead(16), false);
+        }
+        if keys {
+            graph.prefetch_account(ahead(8), true);
+        }
         if let Some(person) = &mut person {
-            // The person ids of accounts a few rows on are read ahead.
-            let ahead = |k: usize| graph.person_of.get(a as usize + k).copied();
-            graph.persons.prefetch(ahead(16), false);
-            graph.persons.prefetch(ahead(8), true);
+            graph.prefetch_person(ahead(16), false);
+            graph.prefetch_person(ahead(8), true);
             person.append_value(graph.persons.get(graph.person_of[a as usize]));
         }
         if keys {
