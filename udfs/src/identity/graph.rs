@@ -354,48 +354,50 @@ impl GraphBuilder {
 struct Node {
     parent: u32,
     size: u32,
-    /// The component's union ids: a list threaded through `Components::union_next`.
+    /// The component's union ids: a list threaded through `Components::union_next`
+    /// (short: the guards keep one union id per platform in a component).
     union_head: u32,
-    union_tail: u32,
     /// The platforms of the component's union ids, one bit per platform name id modulo
-    /// 32: components whose masks do not meet hold no platform twice, without walking
+    /// 16: components whose masks do not meet hold no platform twice, without walking
     /// their lists.
-    union_platforms: u32,
-    /// The component's number of phones.
-    phones: u32,
+    union_platforms: u16,
+    /// The component's number of phones (`max_phones` is below `u16::MAX`).
+    phones: u16,
 }
 
 /// Union-find over accounts (`0..A`) and identifiers (`A..`), union by size and path
-/// halving, with what the merge guards need to know of each component. One 24-byte node
-/// per item, so a find and a guard check read one record per root.
+/// halving, with what the merge guards need to know of each component. One 16-byte node
+/// per item (four to a cache line), so a find and a guard check read one line per root.
 struct Components {
     nodes: Vec<Node>,
     union_next: Vec<u32>,
 }
 
 impl Components {
-    fn new(n_acc: usize, identifiers: &[Identifier]) -> Self {
-        let node = |parent: usize| Node {
-            parent: parent as u32,
-            size: 1,
-            union_head: NONE,
-            union_tail: NONE,
-            union_platforms: 0,
-            phones: 0,
-        };
-        let mut nodes: Vec<Node> = (0..n_acc + identifiers.len()).map(node).collect();
-        for (i, ident) in identifiers.iter().enumerate() {
-            let node = &mut nodes[n_acc + i];
-            match ident.kind {
-                IdType::UnionId => {
-                    node.union_head = i as u32;
-                    node.union_tail = i as u32;
-                    node.union_platforms = 1 << (ident.scope % 32);
+    /// Every item in a component of its own, the nodes written on up to `threads`
+    /// threads.
+    fn new(n_acc: usize, identifiers: &[Identifier], threads: usize) -> Self {
+        let nodes = parallel::map(threads, n_acc + identifiers.len(), |x| {
+            let mut node = Node {
+                parent: x as u32,
+                size: 1,
+                union_head: NONE,
+                union_platforms: 0,
+                phones: 0,
+            };
+            if let Some(i) = x.checked_sub(n_acc) {
+                let ident = identifiers[i];
+                match ident.kind {
+                    IdType::UnionId => {
+                        node.union_head = i as u32;
+                        node.union_platforms = 1 << (ident.scope % 16);
+                    }
+                    IdType::Phone => node.phones = 1,
+                    _ => {}
                 }
-                IdType::Phone => node.phones = 1,
-                _ => {}
             }
-        }
+            node
+        });
         Self {
             nodes,
             union_next: vec![NONE; identifiers.len()],
@@ -448,7 +450,7 @@ impl Components {
                 self.unions(b)
                     .any(|v| identifiers[u as usize].scope == identifiers[v as usize].scope)
             });
-        let phones = na.phones + nb.phones;
+        let phones = u32::from(na.phones) + u32::from(nb.phones);
         if clash {
             Some(LinkStatus::UniqueUnionId)
         } else if phones as usize > max_phones {
@@ -469,17 +471,18 @@ impl Components {
         self.nodes[gone as usize].parent = root;
         let mut merged = Node {
             size: r.size + g.size,
-            phones: r.phones + g.phones,
+            phones: r.phones.saturating_add(g.phones),
             union_platforms: r.union_platforms | g.union_platforms,
             ..r
         };
         if g.union_head != NONE {
-            if r.union_head == NONE {
-                merged.union_head = g.union_head;
-            } else {
-                self.union_next[r.union_tail as usize] = g.union_head;
+            // The gone component's list goes first, ahead of the root's.
+            let mut tail = g.union_head;
+            while self.union_next[tail as usize] != NONE {
+                tail = self.union_next[tail as usize];
             }
-            merged.union_tail = g.union_tail;
+            self.union_next[tail as usize] = r.union_head;
+            merged.union_head = g.union_head;
         }
         self.nodes[root as usize] = merged;
     }
@@ -562,13 +565,105 @@ fn person_digest(platform: &str, scope: &str, id: &str) -> u64 {
     u64::from_be_bytes(first)
 }
 
+/// Persons numbered in anchor order.
+struct Numbered {
+    /// Per union-find root: its person (`NONE`: a root without accounts).
+    person_of_root: Vec<u32>,
+    /// Per account: its person.
+    person_of: Vec<u32>,
+    /// Per person: its anchor account, and where that is in the anchor order.
+    anchors: Vec<u32>,
+    anchor_at: Vec<u32>,
+    /// The accounts of person `p` are `member_list[member_starts[p]..member_starts[p + 1]]`,
+    /// in anchor order.
+    member_starts: Vec<u32>,
+    member_list: Vec<u32>,
+}
+
+/// Numbers the persons: walking the accounts in anchor order, the first account of each
+/// component (`roots`, per account, of a union-find of `nodes` items) is its anchor, and
+/// its person the next number.
+fn number_persons(by_anchor: &[u32], roots: Vec<u32>, nodes: usize) -> Numbered {
+    let n_acc = by_anchor.len();
+    let mut person_of_root = vec![NONE; nodes];
+    let mut person_of = vec![0u32; n_acc];
+    let (mut anchors, mut anchor_at, mut sizes) = (Vec::new(), Vec::new(), Vec::<u32>::new());
+    // The person of each account in anchor order, for the member lists below (read in
+    // order there, where `person_of` would be read at random).
+    let mut person_in_order: Vec<u32> = Vec::with_capacity(n_acc);
+    for (k, &a) in by_anchor.iter().enumerate() {
+        prefetch(by_anchor.get(k + 16).map(|&f| &roots[f as usize]));
+        let ahead = by_anchor.get(k + 8).map(|&f| roots[f as usize] as usize);
+        prefetch(ahead.map(|root| &person_of_root[root]));
+        let root = roots[a as usize] as usize;
+        if person_of_root[root] == NONE {
+            person_of_root[root] = anchors.len() as u32;
+            anchors.push(a);
+            anchor_at.push(k as u32);
+            sizes.push(0);
+        }
+        let p = person_of_root[root];
+        person_of[a as usize] = p;
+        person_in_order.push(p);
+        sizes[p as usize] += 1;
+    }
+    drop(roots);
+    let mut member_starts = Vec::with_capacity(anchors.len() + 1);
+    let mut next = Vec::with_capacity(anchors.len());
+    let mut total = 0u32;
+    for s in sizes {
+        member_starts.push(total);
+        next.push(total);
+        total += s;
+    }
+    member_starts.push(total);
+    let mut member_list = vec![0u32; n_acc];
+    for (&a, &p) in by_anchor.iter().zip(&person_in_order) {
+        let slot = &mut next[p as usize];
+        member_list[*slot as usize] = a;
+        *slot += 1;
+    }
+    Numbered {
+        person_of_root,
+        person_of,
+        anchors,
+        anchor_at,
+        member_starts,
+        member_list,
+    }
+}
+
+/// The person id digests of the accounts `order[from..]`, in order, until `stop` is set:
+/// work for a core that would otherwise wait, which the person ids need not do again.
+fn digests_until<'a>(
+    order: &[u32],
+    from: usize,
+    stop: &AtomicBool,
+    account_ids: &Interner,
+    account_key: impl Fn(u32) -> (&'a str, &'a str, &'a str),
+) -> Vec<u64> {
+    let mut digests = Vec::new();
+    for k in from..order.len() {
+        if stop.load(Relaxed) {
+            break;
+        }
+        account_ids.prefetch(order.get(k + 16).copied(), false);
+        account_ids.prefetch(order.get(k + 8).copied(), true);
+        let (platform, scope, id) = account_key(order[k]);
+        digests.push(person_digest(platform, scope, id));
+    }
+    digests
+}
+
 /// Appends `p` and the 16 hex digits of `digest` to `out`.
 fn push_person_digest(out: &mut String, digest: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('p');
-    for shift in (0..16).rev() {
-        out.push(char::from(HEX[(digest >> (shift * 4)) as usize & 15]));
-    }
+    out.extend(
+        (0..16)
+            .rev()
+            .map(|k| char::from(HEX[(digest >> (k * 4)) as usize & 15])),
+    );
 }
 
 /// Person ids, one per person, in one buffer (no allocation per person).
@@ -837,10 +932,10 @@ impl Graph {
         // the accounts in anchor order until the union-find is done (the first accounts
         // are mostly anchors), which the person ids below need not compute again.
         let union_find_done = AtomicBool::new(false);
-        let ((statuses, uf), (by_anchor, early_digests)) = parallel::both(
+        let ((statuses, uf), (by_anchor, mut early_digests)) = parallel::both(
             threads,
             || {
-                let mut uf = Components::new(n_acc, &identifiers);
+                let mut uf = Components::new(n_acc, &identifiers, threads);
                 // The nodes of an evidence are read a few rows ahead.
                 let statuses = (0..evidence.len())
                     .map(|k| {
@@ -879,16 +974,8 @@ impl Graph {
                 let by_anchor = order::anchor_order(&accounts, key_prefix, |a, b| {
                     account_key(a).cmp(&account_key(b))
                 });
-                let mut digests = Vec::new();
-                for (k, &a) in by_anchor.iter().enumerate() {
-                    if union_find_done.load(Relaxed) {
-                        break;
-                    }
-                    account_ids.prefetch(by_anchor.get(k + 16).copied(), false);
-                    account_ids.prefetch(by_anchor.get(k + 8).copied(), true);
-                    let (platform, scope, id) = account_key(a);
-                    digests.push(person_digest(platform, scope, id));
-                }
+                let digests =
+                    digests_until(&by_anchor, 0, &union_find_done, &account_ids, account_key);
                 (by_anchor, digests)
             },
         );
@@ -896,49 +983,29 @@ impl Graph {
         // Persons: components of accounts, anchors first.
         let root_of = |x: usize| uf.root(x as u32);
         let roots = parallel::map(threads, n_acc, root_of);
-        let mut person_of_root = vec![NONE; n_acc + n_ident];
-        let mut person_of = vec![0u32; n_acc];
-        let mut anchors: Vec<u32> = Vec::new();
-        // Where each anchor is in `by_anchor`.
-        let mut anchor_at: Vec<u32> = Vec::new();
-        let mut sizes: Vec<u32> = Vec::new();
-        for (k, &a) in by_anchor.iter().enumerate() {
-            prefetch(by_anchor.get(k + 16).map(|&f| &roots[f as usize]));
-            let ahead = by_anchor.get(k + 8).map(|&f| roots[f as usize] as usize);
-            prefetch(ahead.map(|root| &person_of_root[root]));
-            let root = roots[a as usize] as usize;
-            if person_of_root[root] == NONE {
-                person_of_root[root] = anchors.len() as u32;
-                anchors.push(a);
-                anchor_at.push(k as u32);
-                sizes.push(0);
-            }
-            let p = person_of_root[root];
-            person_of[a as usize] = p;
-            sizes[p as usize] += 1;
-        }
-        drop(roots);
-        let mut member_starts = Vec::with_capacity(anchors.len() + 1);
-        let mut next = Vec::with_capacity(anchors.len());
-        let mut total = 0u32;
-        for s in sizes {
-            member_starts.push(total);
-            next.push(total);
-            total += s;
-        }
-        member_starts.push(total);
-        let mut member_list = vec![0u32; n_acc];
-        for &a in &by_anchor {
-            let slot = &mut next[person_of[a as usize] as usize];
-            member_list[*slot as usize] = a;
-            *slot += 1;
-        }
+        // The persons are numbered on one thread (each account's person depends on the
+        // accounts before it); the other computes more person id digests meanwhile.
+        let persons_done = AtomicBool::new(false);
+        let (persons_of, more) = parallel::both(
+            threads,
+            || {
+                let numbered = number_persons(&by_anchor, roots, n_acc + n_ident);
+                persons_done.store(true, Relaxed);
+                numbered
+            },
+            || {
+                let from = early_digests.len();
+                digests_until(&by_anchor, from, &persons_done, &account_ids, account_key)
+            },
+        );
+        early_digests.extend(more);
         let identifier_person = parallel::map(threads, n_ident, |i| {
-            let p = person_of_root[root_of(n_acc + i) as usize];
+            let p = persons_of.person_of_root[root_of(n_acc + i) as usize];
             (p != NONE).then_some(p)
         });
         // Person ids, in person order, each part of the persons on a thread; the anchor
         // accounts' keys are read a few persons ahead (unless their digests are known).
+        let (anchors, anchor_at) = (&persons_of.anchors, &persons_of.anchor_at);
         let early = |p: usize| early_digests.get(anchor_at[p] as usize).copied();
         let parts = parallel::chunks(threads, anchors.len(), |range| {
             let mut ids = PersonIds {
@@ -974,10 +1041,10 @@ impl Graph {
             evidence,
             statuses,
             degree,
-            person_of,
+            person_of: persons_of.person_of,
             persons,
-            member_list,
-            member_starts,
+            member_list: persons_of.member_list,
+            member_starts: persons_of.member_starts,
             identifier_person,
             redirects: Vec::new(),
             threads,

@@ -96,8 +96,13 @@ impl IdentityRules {
         if options.hub_threshold < 2 {
             return config_err!("identity.hub_threshold must be at least 2");
         }
-        if options.max_phones < 1 {
-            return config_err!("identity.max_phones must be at least 1");
+        // The union-find counts a component's phones in 16 bits.
+        if !(1..u16::MAX as usize).contains(&options.max_phones) {
+            return config_err!(
+                "identity.max_phones must be between 1 and {}, got {}",
+                u16::MAX - 1,
+                options.max_phones
+            );
         }
         Ok(Self {
             options: options.clone(),
