@@ -20,26 +20,12 @@ fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
 pub fn map<T: Send, F: Fn(usize) -> T + Sync>(threads: usize, n: usize, f: F) -> Vec<T> {
     let mut out: Vec<T> = Vec::with_capacity(n);
     let chunk = n.div_ceil(useful(threads, n)).max(1);
-    let parts: Vec<_> = out.spare_capacity_mut()[..n].chunks_mut(chunk).collect();
-    let write = |k: usize, part: &mut [std::mem::MaybeUninit<T>]| {
+    let cuts: Vec<usize> = (chunk..n).step_by(chunk).collect();
+    fill(&mut out.spare_capacity_mut()[..n], &cuts, |k, part| {
         for (j, slot) in part.iter_mut().enumerate() {
             slot.write(f(k * chunk + j));
         }
-    };
-    match parts.len() {
-        0 | 1 => parts.into_iter().for_each(|part| write(0, part)),
-        _ => scope(|s| {
-            let handles: Vec<_> = parts
-                .into_iter()
-                .enumerate()
-                .map(|(k, part)| {
-                    let write = &write;
-                    s.spawn(move || write(k, part))
-                })
-                .collect();
-            handles.into_iter().for_each(join);
-        }),
-    }
+    });
     // SAFETY: the parts cover the first `n` slots and each slot was written above (a
     // panic in `f` reaches the caller before this line, leaking what was written).
     unsafe { out.set_len(n) };
