@@ -986,12 +986,12 @@ impl Graph {
         // The persons are numbered on one thread (each account's person depends on the
         // accounts before it); the other computes more person id digests meanwhile.
         let persons_done = AtomicBool::new(false);
-        let (persons_of, more) = parallel::both(
+        let (numbered, more) = parallel::both(
             threads,
             || {
-                let numbered = number_persons(&by_anchor, roots, n_acc + n_ident);
+                let persons = number_persons(&by_anchor, roots, n_acc + n_ident);
                 persons_done.store(true, Relaxed);
-                numbered
+                persons
             },
             || {
                 let from = early_digests.len();
@@ -1000,12 +1000,12 @@ impl Graph {
         );
         early_digests.extend(more);
         let identifier_person = parallel::map(threads, n_ident, |i| {
-            let p = persons_of.person_of_root[root_of(n_acc + i) as usize];
+            let p = numbered.person_of_root[root_of(n_acc + i) as usize];
             (p != NONE).then_some(p)
         });
         // Person ids, in person order, each part of the persons on a thread; the anchor
         // accounts' keys are read a few persons ahead (unless their digests are known).
-        let (anchors, anchor_at) = (&persons_of.anchors, &persons_of.anchor_at);
+        let (anchors, anchor_at) = (&numbered.anchors, &numbered.anchor_at);
         let early = |p: usize| early_digests.get(anchor_at[p] as usize).copied();
         let parts = parallel::chunks(threads, anchors.len(), |range| {
             let mut ids = PersonIds {
@@ -1041,10 +1041,10 @@ impl Graph {
             evidence,
             statuses,
             degree,
-            person_of: persons_of.person_of,
+            person_of: numbered.person_of,
             persons,
-            member_list: persons_of.member_list,
-            member_starts: persons_of.member_starts,
+            member_list: numbered.member_list,
+            member_starts: numbered.member_starts,
             identifier_person,
             redirects: Vec::new(),
             threads,

@@ -87,7 +87,7 @@ pub struct IdentityRules {
 
 impl IdentityRules {
     /// # Errors
-    /// A blocked-value pattern that is not a valid regex, or a zero threshold.
+    /// A blocked-value pattern that is not a valid regex, or a threshold out of range.
     pub fn new(options: &IdentityOptions) -> Result<Self> {
         let blocked = match RegexSet::new(&options.blocked_values) {
             Ok(set) => set,
@@ -557,6 +557,24 @@ pub(crate) fn string_arg(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_phones_must_fit_the_union_find_count() {
+        let with = |max_phones| {
+            IdentityRules::new(&IdentityOptions {
+                max_phones,
+                ..IdentityOptions::default()
+            })
+        };
+        assert!(with(1).is_ok() && with(65_534).is_ok());
+        for bad in [0, 65_535] {
+            let err = with(bad).err().expect("out of range").to_string();
+            assert!(
+                err.contains("identity.max_phones must be between 1 and 65534"),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn default_patterns_block_junk_and_keep_real_ids() {
