@@ -568,7 +568,10 @@ mod tests {
         };
         assert!(with(1).is_ok() && with(65_534).is_ok());
         for bad in [0, 65_535] {
-            let err = with(bad).err().expect("out of range").to_string();
+            let Err(err) = with(bad) else {
+                panic!("max_phones {bad} accepted");
+            };
+            let err = err.to_string();
             assert!(
                 err.contains("identity.max_phones must be between 1 and 65534"),
                 "{err}"
