@@ -2,7 +2,7 @@
 //! canonical order, stable person ids. Pure Rust, no DataFusion: the table functions feed
 //! it rows and read its answers.
 
-use datafusion::common::HashMap;
+use datafusion::common::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use sha2::{Digest, Sha256};
@@ -711,6 +711,29 @@ impl PersonIds {
         }
     }
 
+    /// How many different ids there are. Computed ids (`p` and 16 lower-case hex digits)
+    /// are compared as numbers, sorted; other ids (carried over from a previous map) are
+    /// hashed.
+    pub fn distinct(&self) -> usize {
+        let parse = |id: &str| {
+            let hex = id.strip_prefix('p').filter(|h| h.len() == 16)?;
+            let lower = hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            lower.then(|| u64::from_str_radix(hex, 16).ok()).flatten()
+        };
+        let mut digests = Vec::with_capacity(self.len());
+        let mut others = HashSet::new();
+        for p in 0..self.len() as u32 {
+            let id = self.get(p);
+            match parse(id) {
+                Some(d) => digests.push(d),
+                None => drop(others.insert(id)),
+            }
+        }
+        digests.sort_unstable();
+        digests.dedup();
+        digests.len() + others.len()
+    }
+
     /// Appends `other`'s ids.
     fn extend(&mut self, other: &PersonIds) {
         let base = self.text.len();
@@ -1133,6 +1156,25 @@ mod tests {
         ids.prefetch(None, false);
         assert!(PersonIds::default().is_empty());
         assert_eq!(person_id_of("douyin", "app", "a1").len(), 17);
+    }
+
+    #[test]
+    fn distinct_person_ids() {
+        let ids: PersonIds = [
+            "p00000000000000ff",
+            "p00000000000000ff",
+            "p00000000000000FF",
+            "p0000000000000ff",
+            "pffffffffffffffff",
+            "carried",
+            "carried",
+            "",
+        ]
+        .into_iter()
+        .collect();
+        // Upper-case hex and a short id are other ids than the lower-case one.
+        assert_eq!(ids.distinct(), 6);
+        assert_eq!(PersonIds::default().distinct(), 0);
     }
 
     fn person(g: &Graph, a: &str) -> String {

@@ -11,6 +11,7 @@ mod interner;
 pub mod load;
 mod order;
 pub(crate) mod parallel;
+mod scan;
 
 use std::sync::Arc;
 
@@ -25,7 +26,6 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{
     TableReference, config_err, plan_datafusion_err, plan_err, project_schema,
 };
-use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::provider_as_source;
 use datafusion::error::Result;
 use datafusion::execution::SendableRecordBatchStream;
@@ -36,6 +36,7 @@ use regex::RegexSet;
 
 use graph::{Graph, GraphBuilder, IdType, NONE, PreviousMap};
 use load::{Batch, Loader, TextColumn, TimeColumn};
+use scan::ResolvedExec;
 
 /// Identity resolution settings (`[identity]` in `plinkdb.toml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -447,6 +448,9 @@ pub struct IdentityTable {
     pub previous: Option<String>,
     pub rules: Arc<IdentityRules>,
     pub render: Render,
+    /// The schema column that holds each account's person id (one row per account),
+    /// whose exact distinct count, the number of persons, the planner is told.
+    pub person_column: Option<usize>,
 }
 
 impl std::fmt::Debug for IdentityTable {
@@ -476,7 +480,7 @@ impl TableProvider for IdentityTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let graph = resolve(
+        let mut graph = resolve(
             state,
             self.function,
             &self.source,
@@ -490,6 +494,10 @@ impl TableProvider for IdentityTable {
             None => (0..self.schema.fields().len()).collect(),
         };
         let batches = (self.render)(&graph, &columns)?;
+        let persons = self
+            .person_column
+            .and_then(|c| columns.iter().position(|&p| p == c))
+            .map(|at| (at, std::mem::take(&mut graph.persons)));
         // Freeing a graph of millions of accounts takes a while: done on the side.
         parallel::drop_aside(graph);
         // Large results: the batches spread over the partitions (no copy) and read in
@@ -509,7 +517,12 @@ impl TableProvider for IdentityTable {
             partitions[i % parts]
                 .extend(slices.map(|at| batch.slice(at, size.min(batch.num_rows() - at))));
         }
-        Ok(MemorySourceConfig::try_new_exec(&partitions, schema, None)?)
+        Ok(Arc::new(ResolvedExec::new(
+            self.function,
+            partitions,
+            schema,
+            persons,
+        )))
     }
 }
 

@@ -170,6 +170,7 @@ impl TableFunctionImpl for ExplainIdentityFunc {
             render: Arc::new(move |g: &Graph, columns: &[usize]| {
                 Ok(vec![render(g, &person)?.project(columns)?])
             }),
+            person_column: None,
         }))
     }
 }

@@ -129,6 +129,7 @@ impl TableFunctionImpl for IdentityGraphFunc {
             previous,
             rules: Arc::clone(&self.rules),
             render: Arc::new(|g: &Graph, columns: &[usize]| Ok(vec![render(g)?.project(columns)?])),
+            person_column: None,
         }))
     }
 }

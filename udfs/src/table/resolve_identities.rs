@@ -178,6 +178,7 @@ impl TableFunctionImpl for ResolveIdentitiesFunc {
             previous,
             rules: Arc::clone(&self.rules),
             render: Arc::new(render),
+            person_column: Some(PERSON),
         }))
     }
 }
