@@ -666,6 +666,26 @@ fn push_person_digest(out: &mut String, digest: u64) {
     );
 }
 
+/// The digest a computed person id (`p` and 16 lower-case hex digits) shows, the
+/// inverse of [`push_person_digest`]; `None` for other ids.
+fn digest_of(id: &str) -> Option<u64> {
+    const VALUE: [u8; 256] = {
+        let mut v = [u8::MAX; 256];
+        let mut d = 0;
+        while d < 16 {
+            v[b"0123456789abcdef"[d] as usize] = d as u8;
+            d += 1;
+        }
+        v
+    };
+    let hex: &[u8; 16] = id.strip_prefix('p')?.as_bytes().try_into().ok()?;
+    hex.iter()
+        .try_fold(0u64, |acc, &b| match VALUE[b as usize] {
+            u8::MAX => None,
+            d => Some(acc << 4 | u64::from(d)),
+        })
+}
+
 /// Person ids, one per person, in one buffer (no allocation per person).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PersonIds {
@@ -715,16 +735,11 @@ impl PersonIds {
     /// are compared as numbers, sorted; other ids (carried over from a previous map) are
     /// hashed.
     pub fn distinct(&self) -> usize {
-        let parse = |id: &str| {
-            let hex = id.strip_prefix('p').filter(|h| h.len() == 16)?;
-            let lower = hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-            lower.then(|| u64::from_str_radix(hex, 16).ok()).flatten()
-        };
         let mut digests = Vec::with_capacity(self.len());
         let mut others = HashSet::new();
         for p in 0..self.len() as u32 {
             let id = self.get(p);
-            match parse(id) {
+            match digest_of(id) {
                 Some(d) => digests.push(d),
                 None => drop(others.insert(id)),
             }
@@ -1174,6 +1189,12 @@ mod tests {
         .collect();
         // Upper-case hex and a short id are other ids than the lower-case one.
         assert_eq!(ids.distinct(), 6);
+        assert_eq!(
+            digest_of(&person_id_of("douyin", "app", "a1")),
+            Some(person_digest("douyin", "app", "a1"))
+        );
+        assert_eq!(digest_of("pffffffffffffffff"), Some(u64::MAX));
+        assert_eq!(digest_of("p00000000000000fg"), None);
         assert_eq!(PersonIds::default().distinct(), 0);
     }
 

@@ -37,7 +37,10 @@ const NAME: &str = "resolve_identities";
     account_scope, account_id, person_id, first_seen`, e.g. an earlier output), ids carry \
     over: a person holding an old person's anchor account keeps the old id, the oldest \
     when several merged. Rows come in account key order up to 65,535 accounts; larger \
-    results are read in parallel, so use `ORDER BY` when the order matters.",
+    results are read in parallel, so use `ORDER BY` when the order matters. The result \
+    reports exact statistics (rows, and the number of persons as `person_id`'s distinct \
+    count), so `count(*)` and `count(DISTINCT person_id)` are answered without reading \
+    the rows.",
     syntax_example = "resolve_identities('source' [, 'previous_map'])",
     sql_example = r#"```sql
 > SELECT count(DISTINCT person_id) AS persons, count(*) AS accounts
