@@ -448,8 +448,8 @@ pub struct IdentityTable {
     pub previous: Option<String>,
     pub rules: Arc<IdentityRules>,
     pub render: Render,
-    /// The schema column that holds each account's person id (one row per account),
-    /// whose exact distinct count, the number of persons, the planner is told.
+    /// The schema column that holds each account's person id (one row per account): the
+    /// scan's statistics give its exact distinct count, the number of distinct ids.
     pub person_column: Option<usize>,
 }
 
