@@ -655,9 +655,11 @@ fn digests_until<'a>(
     digests
 }
 
+/// The digits of person ids.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// Appends `p` and the 16 hex digits of `digest` to `out`.
 fn push_person_digest(out: &mut String, digest: u64) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('p');
     out.extend(
         (0..16)
@@ -673,7 +675,7 @@ fn digest_of(id: &str) -> Option<u64> {
         let mut v = [u8::MAX; 256];
         let mut d = 0;
         while d < 16 {
-            v[b"0123456789abcdef"[d] as usize] = d as u8;
+            v[HEX[d] as usize] = d as u8;
             d += 1;
         }
         v
